@@ -1,0 +1,38 @@
+# The two quick-start commands: `make demo` and `make test`. Both install first.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch first and pinned: pip then takes the CPU wheel on this disk and never resolves a bare
+# `torch` into a multi-GB CUDA build. fairseq's C++/Cython extensions are built against that
+# torch (--no-build-isolation); pip's wheel cache makes later installs skip the 3-minute build.
+TORCH := torch==2.13.0
+FAIRSEQ := fairseq-fixed==0.12.3.1
+DEMO_OUT ?= out/demo
+
+.PHONY: install demo test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: setup.py
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet $(TORCH) cython numpy
+	$(BIN)/pip install --quiet --no-build-isolation $(FAIRSEQ)
+	$(BIN)/pip install --quiet -e '.[beam,train,dev]'
+	touch $@
+
+demo: install
+	$(BIN)/htlm-simplify tests/data/warc/*/*.warc.gz --output $(DEMO_OUT)/documents.jsonl.gz
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/simplify.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

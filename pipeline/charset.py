@@ -1,0 +1,340 @@
+"""Decode HTML bytes to text the way a browser would, but never into silent mojibake.
+
+Sources are tried in browser order: byte-order mark, the HTTP ``charset`` parameter, a
+``<meta>``/XML declaration in the first 4 KiB, then detection (strict UTF-8, then
+charset_normalizer). Labels map to codecs per the WHATWG Encoding Standard (``gb2312`` is
+decoded as GB18030, ``iso-8859-1`` as windows-1252, ...). A declared charset is accepted only
+if it decodes the body with at most 0.1% undecodable bytes; otherwise the next source is
+tried, and when none decodes honestly UndecodableError says what was tried.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import threading
+
+from charset_normalizer import from_bytes
+
+# Share of bytes a declared charset may fail on (replaced by U+FFFD) and still be used.
+MAX_BAD_BYTE_SHARE = 0.001
+# charset_normalizer's chaos ("mess") ratio above which a detection is not trusted. 0.2 is
+# the library's own default cut-off: text in its right codec scores near 0, random bytes
+# score above it in every codec, so best() is None for them.
+MAX_CHAOS = 0.2
+META_SCAN_BYTES = 4096
+BINARY_SCAN_BYTES = 1024
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+# WHATWG Encoding Standard labels -> Python codec. Labels the standard maps to
+# "replacement" (iso-2022-kr, hz-gb-2312, ...) and x-user-defined are left out: unknown.
+_WHATWG: dict[str, tuple[str, ...]] = {
+    "utf-8": ("unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"),
+    "cp866": ("866", "cp866", "csibm866", "ibm866"),
+    "iso8859_2": (
+        "csisolatin2",
+        "iso-8859-2",
+        "iso-ir-101",
+        "iso8859-2",
+        "iso88592",
+        "iso_8859-2",
+        "iso_8859-2:1987",
+        "l2",
+        "latin2",
+    ),
+    "iso8859_3": (
+        "csisolatin3",
+        "iso-8859-3",
+        "iso-ir-109",
+        "iso8859-3",
+        "iso88593",
+        "iso_8859-3",
+        "iso_8859-3:1988",
+        "l3",
+        "latin3",
+    ),
+    "iso8859_4": (
+        "csisolatin4",
+        "iso-8859-4",
+        "iso-ir-110",
+        "iso8859-4",
+        "iso88594",
+        "iso_8859-4",
+        "iso_8859-4:1988",
+        "l4",
+        "latin4",
+    ),
+    "iso8859_5": (
+        "csisolatincyrillic",
+        "cyrillic",
+        "iso-8859-5",
+        "iso-ir-144",
+        "iso8859-5",
+        "iso88595",
+        "iso_8859-5",
+        "iso_8859-5:1988",
+    ),
+    "iso8859_6": (
+        "arabic",
+        "asmo-708",
+        "csiso88596e",
+        "csiso88596i",
+        "csisolatinarabic",
+        "ecma-114",
+        "iso-8859-6",
+        "iso-8859-6-e",
+        "iso-8859-6-i",
+        "iso-ir-127",
+        "iso8859-6",
+        "iso88596",
+        "iso_8859-6",
+        "iso_8859-6:1987",
+    ),
+    "iso8859_7": (
+        "csisolatingreek",
+        "ecma-118",
+        "elot_928",
+        "greek",
+        "greek8",
+        "iso-8859-7",
+        "iso-ir-126",
+        "iso8859-7",
+        "iso88597",
+        "iso_8859-7",
+        "iso_8859-7:1987",
+        "sun_eu_greek",
+    ),
+    "iso8859_8": (
+        "csiso88598e",
+        "csisolatinhebrew",
+        "hebrew",
+        "iso-8859-8",
+        "iso-8859-8-e",
+        "iso-ir-138",
+        "iso8859-8",
+        "iso88598",
+        "iso_8859-8",
+        "iso_8859-8:1988",
+        "visual",
+        "csiso88598i",
+        "iso-8859-8-i",
+        "logical",
+    ),
+    "iso8859_10": ("csisolatin6", "iso-8859-10", "iso-ir-157", "iso8859-10", "iso885910", "l6", "latin6"),
+    "iso8859_13": ("iso-8859-13", "iso8859-13", "iso885913"),
+    "iso8859_14": ("iso-8859-14", "iso8859-14", "iso885914"),
+    "iso8859_15": ("csisolatin9", "iso-8859-15", "iso8859-15", "iso885915", "iso_8859-15", "l9"),
+    "iso8859_16": ("iso-8859-16",),
+    "koi8_r": ("cskoi8r", "koi", "koi8", "koi8-r", "koi8_r"),
+    "koi8_u": ("koi8-ru", "koi8-u"),
+    "mac_roman": ("csmacintosh", "mac", "macintosh", "x-mac-roman"),
+    "mac_cyrillic": ("x-mac-cyrillic", "x-mac-ukrainian"),
+    "cp874": ("dos-874", "iso-8859-11", "iso8859-11", "iso885911", "tis-620", "windows-874"),
+    "cp1250": ("cp1250", "windows-1250", "x-cp1250"),
+    "cp1251": ("cp1251", "windows-1251", "x-cp1251"),
+    "cp1252": (
+        "ansi_x3.4-1968",
+        "ascii",
+        "cp1252",
+        "cp819",
+        "csisolatin1",
+        "ibm819",
+        "iso-8859-1",
+        "iso-ir-100",
+        "iso8859-1",
+        "iso88591",
+        "iso_8859-1",
+        "iso_8859-1:1987",
+        "l1",
+        "latin1",
+        "us-ascii",
+        "windows-1252",
+        "x-cp1252",
+    ),
+    "cp1253": ("cp1253", "windows-1253", "x-cp1253"),
+    "cp1254": (
+        "cp1254",
+        "csisolatin5",
+        "iso-8859-9",
+        "iso-ir-148",
+        "iso8859-9",
+        "iso88599",
+        "iso_8859-9",
+        "iso_8859-9:1989",
+        "l5",
+        "latin5",
+        "windows-1254",
+        "x-cp1254",
+    ),
+    "cp1255": ("cp1255", "windows-1255", "x-cp1255"),
+    "cp1256": ("cp1256", "windows-1256", "x-cp1256"),
+    "cp1257": ("cp1257", "windows-1257", "x-cp1257"),
+    "cp1258": ("cp1258", "windows-1258", "x-cp1258"),
+    "gb18030": (
+        "chinese",
+        "csgb2312",
+        "csiso58gb231280",
+        "gb2312",
+        "gb_2312",
+        "gb_2312-80",
+        "gbk",
+        "iso-ir-58",
+        "x-gbk",
+        "gb18030",
+    ),
+    "big5hkscs": ("big5", "big5-hkscs", "cn-big5", "csbig5", "x-x-big5"),
+    "euc_jp": ("cseucpkdfmtjapanese", "euc-jp", "x-euc-jp"),
+    "iso2022_jp": ("csiso2022jp", "iso-2022-jp"),
+    "cp932": ("csshiftjis", "ms932", "ms_kanji", "shift-jis", "shift_jis", "sjis", "windows-31j", "x-sjis"),
+    "cp949": (
+        "cseuckr",
+        "csksc56011987",
+        "euc-kr",
+        "iso-ir-149",
+        "korean",
+        "ks_c_5601-1987",
+        "ks_c_5601-1989",
+        "ksc5601",
+        "ksc_5601",
+        "windows-949",
+    ),
+    "utf-16-be": ("unicodefffe", "utf-16be"),
+    "utf-16-le": ("csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff", "utf-16", "utf-16le"),
+}
+LABELS: dict[str, str] = {label: codec for codec, labels in _WHATWG.items() for label in labels}
+
+_CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?\s*([^\s"';,]+)""", re.IGNORECASE)
+_META = re.compile(rb"""<meta\s[^>]*?charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
+_XML_DECL = re.compile(rb"""^\s*<\?xml\s[^>]*?encoding\s*=\s*["']\s*([-\w.:]+)""", re.IGNORECASE)
+
+_tls = threading.local()
+
+
+def _count_bad_bytes(exc: UnicodeError) -> tuple[str, int]:
+    assert isinstance(exc, UnicodeDecodeError)
+    _tls.bad += exc.end - exc.start
+    return "\ufffd", exc.end
+
+
+codecs.register_error("htlm.count", _count_bad_bytes)
+
+
+class UndecodableError(ValueError):
+    """No charset source decodes the body without (much) loss."""
+
+
+def codec_for_label(label: str | None) -> str | None:
+    """Map a charset label to a Python codec name as browsers do (WHATWG); None when unknown."""
+    if not label:
+        return None
+    return LABELS.get(label.strip().strip("\"'").lower())
+
+
+def looks_binary(body: bytes) -> bool:
+    """True when the first KiB holds a NUL byte: no text encoding we accept produces one."""
+    return b"\x00" in body[:BINARY_SCAN_BYTES]
+
+
+def decode_html(body: bytes, http_content_type: str | None) -> tuple[str, str, str]:
+    """Decode an HTML body; return (text, codec, source) with source in bom/http/meta/detected.
+
+    Raises UndecodableError for binary bodies and bodies that no source decodes honestly.
+    Valid UTF-8 that holds non-ASCII text overrides a declared legacy charset: a legacy
+    encoding of real text is essentially never valid UTF-8, so the declaration is what lies,
+    and following it would produce mojibake.
+    """
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            text = _decode(body[len(bom) :], codec)
+            if text is not None:
+                return text, codec, "bom"
+            break
+    http_label = _http_charset(http_content_type)
+    if looks_binary(body):
+        http_codec = codec_for_label(http_label) or ""
+        text = _decode(body, http_codec) if http_codec.startswith("utf-16") else None
+        if text is None:
+            raise UndecodableError("binary body: NUL byte in the first KiB")
+        return text, http_codec, "http"  # UTF-16 without BOM, said so by the server
+    tried: list[str] = []
+    for source, label in (("http", http_label), ("meta", meta_charset(body))):
+        if label is None:
+            continue
+        codec = codec_for_label(label)
+        if codec is None:
+            tried.append(f"{source} label {label!r} unknown")
+            continue
+        if codec.startswith("utf-16"):
+            # An ASCII-compatible page (no NUL bytes, see above) cannot be UTF-16; browsers
+            # treat such a declaration as UTF-8.
+            codec = "utf-8"
+        if codec != "utf-8" and _is_utf8_text(body):
+            return _decode(body, "utf-8") or "", "utf-8", "detected"
+        text = _decode(body, codec)
+        if text is not None:
+            return text, codec, source
+        tried.append(f"{source} {codec} fails on over {MAX_BAD_BYTE_SHARE:.1%} of bytes")
+    result = _detect(body)
+    if result is not None:
+        return result[0], result[1], "detected"
+    tried.append("detection found no plausible charset")
+    raise UndecodableError("; ".join(tried))
+
+
+def _http_charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    match = _CHARSET_PARAM.search(content_type)
+    return match.group(1) if match else None
+
+
+def meta_charset(body: bytes) -> str | None:
+    """Return the charset label declared by an XML declaration or <meta> in the first 4 KiB."""
+    head = body[:META_SCAN_BYTES]
+    match = _XML_DECL.match(head) or _META.search(head)
+    return match.group(1).decode("ascii", "replace") if match else None
+
+
+def _decode(body: bytes, codec: str) -> str | None:
+    """Decode strictly; else with U+FFFD if at most MAX_BAD_BYTE_SHARE of the bytes fail; else None."""
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError:
+        _tls.bad = 0
+        text = body.decode(codec, "htlm.count")
+        if _tls.bad > MAX_BAD_BYTE_SHARE * len(body):
+            return None
+    return text.removeprefix("\ufeff")
+
+
+def _is_utf8_text(body: bytes) -> bool:
+    if body.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _codec_for_detected(name: str) -> str:
+    # charset_normalizer reports Python codec names (cp1251, euc_jp, gb2312, latin_1):
+    # route them through the WHATWG labels so gb2312 still decodes as GB18030.
+    python_name = codecs.lookup(name).name
+    for candidate in (name, name.replace("_", "-"), python_name, python_name.replace("_", "-")):
+        codec = codec_for_label(candidate)
+        if codec is not None:
+            return codec
+    return python_name
+
+
+def _detect(body: bytes) -> tuple[str, str] | None:
+    if body.isascii() or _is_utf8_text(body):
+        return _decode(body, "utf-8") or "", "utf-8"
+    best = from_bytes(body, threshold=MAX_CHAOS).best()
+    if best is None or best.chaos > MAX_CHAOS:
+        return None
+    codec = _codec_for_detected(best.encoding)
+    text = _decode(body, codec)
+    return None if text is None else (text, codec)

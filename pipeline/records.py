@@ -1,0 +1,48 @@
+"""The document record: one JSON object per kept page, traceable to its WARC record.
+
+The contract (see DESIGN.md): `url`, `warc_file`, `warc_record_id`, `fetch_date`, `lang`,
+`mhtml`, and the measured `html_bytes`, `text_chars`, `mhtml_chars`; `title` too, since
+prompts rely on it. `process_page` is the per-page step shared by the CLI and the Beam job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from htlm.pipeline.mhtml import DEFAULT_CONFIG, MHTML, Rejection, SimplifyConfig, simplify
+from htlm.pipeline.warc import Page
+
+
+def document_record(page: Page, mhtml: MHTML) -> dict[str, Any]:
+    """The JSON-ready record of a kept page."""
+    return {
+        "url": page.url,
+        "warc_file": page.warc_file,
+        "warc_record_id": page.record_id,
+        "fetch_date": page.date,
+        "lang": mhtml.lang,
+        "title": mhtml.title,
+        "mhtml": mhtml.html,
+        "html_bytes": len(page.body),
+        "text_chars": mhtml.text_chars,
+        "mhtml_chars": mhtml.mhtml_chars,
+    }
+
+
+def rejection_record(page_or_drop: Any, reason: str, detail: str) -> dict[str, Any]:
+    """The JSON-ready record of a dropped page or record: where it came from and why."""
+    return {
+        "url": page_or_drop.url,
+        "warc_file": page_or_drop.warc_file,
+        "warc_record_id": page_or_drop.record_id,
+        "reason": reason,
+        "detail": detail,
+    }
+
+
+def process_page(page: Page, config: SimplifyConfig = DEFAULT_CONFIG) -> dict[str, Any] | Rejection:
+    """Simplify one page read from a WARC into its document record, or the rejection saying why."""
+    result = simplify(page.html, config)
+    if isinstance(result, Rejection):
+        return result
+    return document_record(page, result)

@@ -1,0 +1,56 @@
+"""The htlm distribution: pipeline/, model/ and prompts/ imported as htlm.pipeline, htlm.model, htlm.prompts.
+
+Also the file Beam ships to remote workers (``--setup_file ./setup.py``).
+Install torch first (``pip install torch==2.13.0``): the range below admits it, so pip
+never resolves a bare ``torch`` into a multi-GB CUDA build.
+"""
+
+from pathlib import Path
+
+from setuptools import setup
+
+TRAIN = [
+    "torch>=2.5,<2.15",
+    "fairseq-fixed==0.12.3.1",
+    "sentencepiece==0.2.*",
+]
+
+setup(
+    name="htlm",
+    version="0.1.0",
+    description="Hypertext LM pretraining: Common Crawl -> Minimal HTML -> BART denoiser -> HTML prompts",
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11,<3.12",
+    packages=["htlm", "htlm.pipeline", "htlm.model", "htlm.prompts"],
+    package_dir={
+        "htlm": "htlm",
+        "htlm.pipeline": "pipeline",
+        "htlm.model": "model",
+        "htlm.prompts": "prompts",
+    },
+    install_requires=[
+        "lxml>=5.2,<7",
+        "charset-normalizer>=3.3,<4",
+        "tqdm>=4.66",
+    ],
+    extras_require={
+        "beam": ["apache-beam==2.77.*"],
+        "train": TRAIN,
+        "gcp": ["apache-beam[gcp]==2.77.*"],
+        "aws": ["apache-beam[aws]==2.77.*"],
+        "dev": [
+            "pytest>=8",
+            "hypothesis>=6.100",
+            "ruff>=0.6",
+            "resiliparse>=0.14",
+            "trafilatura>=1.12",
+        ],
+    },
+    entry_points={
+        "console_scripts": [
+            "htlm-simplify=htlm.pipeline.simplify_cli:main",
+        ]
+    },
+)
