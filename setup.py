@@ -46,6 +46,7 @@ setup(
             "ruff>=0.6",
             "resiliparse>=0.14",
             "trafilatura>=1.12",
+            "warcio>=1.7",  # cross-checks our reader in tests
         ],
     },
     entry_points={

@@ -127,7 +127,6 @@ BOILERPLATE_WORDS = frozenset(("header", "footer", "masthead", "copyright", "cop
 _COPYRIGHT_HINT = re.compile(r"©|opyright|OPYRIGHT|ights [Rr]eserved|IGHTS RESERVED|\([cC]\)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4})|all rights reserved", re.IGNORECASE)
 
-_WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
@@ -384,7 +383,9 @@ class _Walk:
             else:
                 running += child_running
                 phrasing_children.append((child, kept))
-            running += _text_len(child.tail)
+            tail = child.tail
+            if tail and not tail.isspace():
+                running += _text_len(tail)
         bar = config.min_text_chars_short if tag in SHORT_BAR_TAGS else config.min_text_chars
         passes = running >= bar
         if passes:
@@ -506,8 +507,9 @@ def _merge_words(first: str | None, second: str | None) -> str:
 
 def normalize_whitespace(body: Element) -> None:
     """Collapse whitespace runs to one space and trim it at block boundaries (not inside <pre>)."""
+    preformatted = {node for pre in body.iter("pre") for node in pre.iter()}
     for element in body.iter(etree.Element):
-        if element.tag == "pre" or any(a.tag == "pre" for a in element.iterancestors()):
+        if element in preformatted:
             continue
         block = element.tag not in PHRASING_TAGS
         if element.text is not None:
@@ -518,7 +520,7 @@ def normalize_whitespace(body: Element) -> None:
                     text = text.rstrip()
             elif len(element) and element[0].tag not in PHRASING_TAGS:
                 text = text.rstrip()
-            element.text = text or None
+            _set_text(element, "text", text)
         if element.tail is not None and element is not body:
             tail = _collapse_keep_edges(element.tail)
             following = element.getnext()
@@ -529,7 +531,7 @@ def normalize_whitespace(body: Element) -> None:
                     tail = tail.rstrip()
             elif following.tag not in PHRASING_TAGS:
                 tail = tail.rstrip()
-            element.tail = tail or None
+            _set_text(element, "tail", tail)
 
 
 def repair_nesting(body: Element) -> None:
@@ -550,8 +552,14 @@ def stable_serialization(document: Element, max_rounds: int = 3) -> tuple[Elemen
 
     `repair_nesting` fixes the common cases up front; HTML parsers also auto-close some inline
     elements around blocks (`<b><p>`), so the output is re-parsed until it is a fixed point.
+    Control characters, which do not survive a round trip, are removed from the output here,
+    once, rather than from every text node.
     """
     out = etree.tostring(document, encoding="unicode", method="html")
+    if _CONTROL.search(out):
+        out = _CONTROL.sub("", out)
+        document = etree.fromstring(out, parser=_PARSER)
+        out = etree.tostring(document, encoding="unicode", method="html")
     for _ in range(max_rounds):
         reparsed = etree.fromstring(out, parser=_PARSER)
         again = etree.tostring(reparsed, encoding="unicode", method="html")
@@ -580,7 +588,18 @@ def _collapse(text: str | None) -> str:
 
 
 def _collapse_keep_edges(text: str) -> str:
-    return _WS.sub(" ", _CONTROL.sub("", text))
+    """Collapse whitespace runs to one space, keeping one at either edge if there was one there."""
+    core = " ".join(text.split())
+    if not core:
+        return " " if text else ""
+    return f"{' ' if text[0].isspace() else ''}{core}{' ' if text[-1].isspace() else ''}"
+
+
+def _set_text(element: Element, slot: str, text: str) -> None:
+    try:
+        setattr(element, slot, text or None)
+    except ValueError:  # lxml refuses control characters; rare enough to clean only on failure
+        setattr(element, slot, _CONTROL.sub("", text) or None)
 
 
 def _text_len(text: str | None) -> int:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import codecs
 import random
 from functools import cache
-from pathlib import Path
 
 import pytest
 from htlm.pipeline.charset import UndecodableError, codec_for_label, decode_html, looks_binary, meta_charset
 from htlm.pipeline.warc import Page, read_pages
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+from tests.conftest import TESTDATA
+
 needs_data = pytest.mark.skipif(not TESTDATA.is_dir(), reason="shared test data not present")
 
 

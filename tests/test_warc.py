@@ -24,8 +24,10 @@ from htlm.pipeline.reasons import (
 from htlm.pipeline.warc import Dropped, Page, ReaderLimits, read_pages
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from warcio.archiveiterator import ArchiveIterator
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+from tests.conftest import TESTDATA
+
 PAGE = "page"
 
 # Expected entries per file: pages and drops per reason; the total is their sum. Why each
@@ -201,10 +203,9 @@ def test_every_entry_accounted(name):
 @pytest.mark.parametrize("name", WARCIO_READABLE)
 def test_agrees_with_warcio(name):
     """warcio's record types and HTTP statuses give the same split where it reads the file."""
-    archiveiterator = pytest.importorskip("warcio.archiveiterator")
     expected: Counter[str] = Counter()
     with open(TESTDATA / name, "rb") as stream:
-        for record in archiveiterator.ArchiveIterator(stream):
+        for record in ArchiveIterator(stream):
             if record.rec_type != "response" or record.http_headers is None:
                 expected[NOT_RESPONSE] += 1
             elif record.http_headers.get_statuscode() != "200":
