@@ -33,6 +33,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/simplify.py
+	$(BIN)/python bench/read_warc.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

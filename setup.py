@@ -47,6 +47,7 @@ setup(
             "resiliparse>=0.14",
             "trafilatura>=1.12",
             "warcio>=1.7",  # cross-checks our reader in tests
+            "fastwarc>=0.14",  # bench/read_warc.py
         ],
     },
     entry_points={
