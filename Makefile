@@ -19,7 +19,7 @@ $(VENV)/.installed: setup.py
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/pip install --quiet $(TORCH) cython numpy
 	$(BIN)/pip install --quiet --no-build-isolation $(FAIRSEQ)
-	$(BIN)/pip install --quiet -e '.[beam,train,dev]'
+	$(BIN)/pip install --quiet -e '.[train,dev]'
 	touch $@
 
 demo: install

@@ -31,12 +31,14 @@ setup(
         "htlm.prompts": "prompts",
     },
     install_requires=[
+        "apache-beam==2.77.*",
         "lxml>=5.2,<7",
         "charset-normalizer>=3.3,<4",
+        "numpy>=1.26",
+        "py3langid>=0.3",  # language ID whose model ships inside the package
         "tqdm>=4.66",
     ],
     extras_require={
-        "beam": ["apache-beam==2.77.*"],
         "train": TRAIN,
         "gcp": ["apache-beam[gcp]==2.77.*"],
         "aws": ["apache-beam[aws]==2.77.*"],
@@ -53,6 +55,7 @@ setup(
     entry_points={
         "console_scripts": [
             "htlm-simplify=htlm.pipeline.simplify_cli:main",
+            "htlm-pipeline=htlm.pipeline.job:main",
         ]
     },
 )

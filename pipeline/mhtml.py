@@ -167,6 +167,7 @@ class MHTML:
     text_chars: int
     mhtml_chars: int
     input_chars: int
+    text: str  # the body's text, whitespace-collapsed: for language ID and dedup
 
     @property
     def text_ratio(self) -> float:
@@ -231,11 +232,12 @@ def _simplify(html: bytes | str, config: SimplifyConfig) -> MHTML:
         raise _Reject(reasons.EMPTY_AFTER_SIMPLIFY, "no text element survived")
     document = build_document(body, title, lang)
     document, out = stable_serialization(document)
-    text_chars = len(_collapse(title)) + len(_collapse(_text_of(document.find("body"))))
+    text = _collapse(_text_of(document.find("body")))
+    text_chars = len(_collapse(title)) + len(text)
     ratio = text_chars / len(out)
     if ratio <= config.min_text_ratio:
         raise _Reject(reasons.LOW_TEXT_RATIO, f"text/html={ratio:.3f} <= {config.min_text_ratio}")
-    return MHTML(out, title, lang, text_chars, len(out), input_chars)
+    return MHTML(out, title, lang, text_chars, len(out), input_chars, text)
 
 
 def parse(html: str) -> Element:

@@ -22,3 +22,12 @@ LANG = "lang"
 
 READER_REASONS = (NOT_RESPONSE, NOT_HTML, HTTP_STATUS, DECODE_ERROR, TOO_LARGE, READ_ERROR)
 SIMPLIFY_REASONS = (TOO_LARGE, TOO_DEEP, PARSE_ERROR, EMPTY_AFTER_SIMPLIFY, LOW_TEXT_RATIO, LANG)
+
+# Filters and dedup (the Beam job).
+TOO_SHORT = "too-short"  # less text than --min-text-chars
+TOO_LONG = "too-long"  # more text than --max-text-chars
+DUP_URL = "dup-url"  # another document has the same normalised URL
+DUP_CONTENT = "dup-content"  # another document has the same normalised text
+NEAR_DUP = "near-dup"  # MinHash LSH: another document shares a band with it
+FILTER_REASONS = (LANG, TOO_SHORT, TOO_LONG)
+DEDUP_REASONS = (DUP_URL, DUP_CONTENT, NEAR_DUP)

@@ -40,6 +40,7 @@ from htlm.pipeline.reasons import (
 )
 
 CHUNK = 64 * 1024
+STREAM_FAILED = "read failed"  # marks a Dropped whose cause is the byte stream itself raising
 _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_RESYNC = b"\x1f\x8b\x08"  # magic + deflate method: what a real member starts with
 _PADDING = b" \t\r\n\x00"
@@ -160,7 +161,7 @@ class _RawInput:
             try:
                 chunk = self._stream.read(CHUNK)
             except Exception as exc:  # any failure: iteration must not raise, it becomes a read-error
-                self.error = f"read failed at offset {self.pos + len(self.buf)}: {exc!r}"
+                self.error = f"{STREAM_FAILED} at offset {self.pos + len(self.buf)}: {exc!r}"
                 chunk = b""
             if chunk:
                 self.buf += chunk

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ("tests.fault_server",)  # the `server` fixture: a local HTTP server with scripted faults
+
 ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = ROOT.parent / "shared" / "testdata"  # ../shared/testdata from the project root
 BUNDLED_WARCS = ROOT / "tests" / "data" / "warc"

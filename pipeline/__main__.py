@@ -1,0 +1,7 @@
+"""`python -m htlm.pipeline ...` runs the Beam job (same as `htlm-pipeline`)."""
+
+import sys
+
+from htlm.pipeline.job import main
+
+sys.exit(main())

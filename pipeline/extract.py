@@ -1,0 +1,124 @@
+"""The per-WARC step of the job, pure: entries of one WARC -> one outcome per record.
+
+Each outcome is a JSON-ready dict with a `kind`:
+- `document`: a simplified page that passed the filters, with the record contract's fields
+  and a private `_dedup` block (normalised URL, content hash, MinHash band keys) that the
+  dedup step reads and the final shards drop;
+- `rejected`: a record dropped by the reader, the simplifier or a filter, with its reason;
+- `dead_letter`: a record whose processing raised, with the stage and the error.
+These lines are what the job writes to a WARC's intermediate file, so a resumed run reads
+back exactly what a fresh one would compute.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from htlm.pipeline import dedup
+from htlm.pipeline.filters import FilterConfig, filter_reason, resolve_language
+from htlm.pipeline.mhtml import DEFAULT_CONFIG, MHTML, SimplifyConfig, simplify
+from htlm.pipeline.records import document_record, rejection_record
+from htlm.pipeline.warc import STREAM_FAILED, Dropped, Page
+
+DOCUMENT, REJECTED, DEAD_LETTER = "document", "rejected", "dead_letter"
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """MinHash LSH parameters for near-duplicate detection."""
+
+    num_perm: int = 128
+    threshold: float = 0.8  # Jaccard similarity of word 5-gram sets
+    shingle_size: int = 5
+    near_dup: bool = True
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """Everything the per-WARC step needs."""
+
+    simplify: SimplifyConfig = DEFAULT_CONFIG
+    filters: FilterConfig = field(default_factory=FilterConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    keep_rejected_pages: bool = False  # put the raw page into rejected outcomes (for audits)
+
+
+class SourceFailed(OSError):
+    """The WARC's byte stream itself failed (network, storage): the whole file is dead-lettered."""
+
+
+def dedup_keys(url: str, text: str, config: DedupConfig) -> dict[str, Any]:
+    """The keys the dedup step groups on: normalised URL, content hash, and LSH band keys."""
+    keys: dict[str, Any] = {"url_key": dedup.normalize_url(url), "content_key": dedup.content_key(text)}
+    if config.near_dup:
+        bands, rows = _bands(config.num_perm, config.threshold)
+        signature = _hasher(config.num_perm).signature(dedup.shingles(text, config.shingle_size))
+        keys["bands"] = dedup.band_keys(signature, bands, rows)
+    return keys
+
+
+def outcome_for_page(page: Page, config: ExtractConfig) -> dict[str, Any]:
+    """Simplify and filter one page; return its outcome (document, rejected or dead_letter)."""
+    try:
+        result = simplify(page.html, config.simplify)
+        if not isinstance(result, MHTML):
+            return _rejected(page, result.reason, result.detail, config)
+        lang, _, _ = resolve_language(result.lang, result.text, config.filters.min_lang_score)
+        reason = filter_reason(result.text_chars, lang, config.filters)
+        if reason is not None:
+            return _rejected(page, reason, f"lang={lang} text_chars={result.text_chars}", config)
+        record = document_record(page, result) | {"lang": lang}
+        record["_dedup"] = dedup_keys(page.url, result.text, config.dedup)
+        return {"kind": DOCUMENT, **record}
+    except Exception as error:  # one record's failure must never take the file down
+        return dead_letter(page.warc_file, page.record_id, page.url, "simplify", error)
+
+
+def extract(entries: Iterable[Page | Dropped], config: ExtractConfig) -> Iterator[dict[str, Any]]:
+    """One outcome per reader entry. Raises SourceFailed when the byte stream itself failed."""
+    for entry in entries:
+        if isinstance(entry, Page):
+            yield outcome_for_page(entry, config)
+        elif STREAM_FAILED in entry.detail:
+            raise SourceFailed(f"{entry.warc_file}: {entry.detail}")
+        else:
+            yield {"kind": REJECTED, **rejection_record(entry, entry.reason, entry.detail)}
+
+
+def dead_letter(
+    warc_file: str, record_id: str | None, url: str | None, stage: str, error: BaseException
+) -> dict:
+    """A dead-letter outcome: where it happened and the error, with the last frames of its traceback."""
+    frames = traceback.format_exception(type(error), error, error.__traceback__, limit=-3)
+    return {
+        "kind": DEAD_LETTER,
+        "warc_file": warc_file,
+        "warc_record_id": record_id,
+        "url": url,
+        "stage": stage,
+        "error": f"{type(error).__name__}: {error}"[:2000],
+        "traceback": "".join(frames)[-4000:],
+    }
+
+
+def _rejected(page: Page, reason: str, detail: str, config: ExtractConfig) -> dict[str, Any]:
+    outcome = {"kind": REJECTED, **rejection_record(page, reason, detail)}
+    if config.keep_rejected_pages:
+        outcome["html"] = page.html
+    return outcome
+
+
+_HASHERS: dict[int, dedup.MinHasher] = {}
+
+
+def _hasher(num_perm: int) -> dedup.MinHasher:
+    if num_perm not in _HASHERS:
+        _HASHERS[num_perm] = dedup.MinHasher(num_perm=num_perm)
+    return _HASHERS[num_perm]
+
+
+def _bands(num_perm: int, threshold: float) -> tuple[int, int]:
+    return dedup.optimal_bands(num_perm, threshold)
