@@ -34,6 +34,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/simplify.py
 	$(BIN)/python bench/read_warc.py
+	$(BIN)/python bench/pipeline.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

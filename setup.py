@@ -50,6 +50,7 @@ setup(
             "trafilatura>=1.12",
             "warcio>=1.7",  # cross-checks our reader in tests
             "fastwarc>=0.14",  # bench/read_warc.py
+            "build>=1.0",  # Beam stages --setup_file as an sdist built with it
         ],
     },
     entry_points={

@@ -12,6 +12,7 @@ back exactly what a fresh one would compute.
 
 from __future__ import annotations
 
+import functools
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -55,8 +56,8 @@ def dedup_keys(url: str, text: str, config: DedupConfig) -> dict[str, Any]:
     keys: dict[str, Any] = {"url_key": dedup.normalize_url(url), "content_key": dedup.content_key(text)}
     if config.near_dup:
         bands, rows = _bands(config.num_perm, config.threshold)
-        signature = _hasher(config.num_perm).signature(dedup.shingles(text, config.shingle_size))
-        keys["bands"] = dedup.band_keys(signature, bands, rows)
+        hasher = _hasher(config.num_perm)
+        keys["bands"] = dedup.near_dup_keys(text, hasher, bands, rows, config.shingle_size)
     return keys
 
 
@@ -111,14 +112,11 @@ def _rejected(page: Page, reason: str, detail: str, config: ExtractConfig) -> di
     return outcome
 
 
-_HASHERS: dict[int, dedup.MinHasher] = {}
-
-
-def _hasher(num_perm: int) -> dedup.MinHasher:
-    if num_perm not in _HASHERS:
-        _HASHERS[num_perm] = dedup.MinHasher(num_perm=num_perm)
-    return _HASHERS[num_perm]
-
-
+@functools.cache
 def _bands(num_perm: int, threshold: float) -> tuple[int, int]:
     return dedup.optimal_bands(num_perm, threshold)
+
+
+@functools.cache
+def _hasher(num_perm: int) -> dedup.MinHasher:
+    return dedup.MinHasher(num_perm=num_perm)

@@ -1,0 +1,88 @@
+"""Benchmark: the Beam job's overhead over the bare library loop, and what a crawl would cost.
+
+The pages are real (../shared/testdata: the scrapinghub benchmark, Readability's test pages,
+inscriptis' real-world pages); the WARC framing around them is built here by
+`htlm.pipeline.warc_writer` (Common Crawl-like WARC and HTTP headers, one gzip member per
+record). Each page is written --copies times under different URLs, so dedup has real work.
+
+  (a) library loop: read_pages + extract (simplify, filters, dedup keys), one process
+  (b) the DirectRunner job, one worker (in-memory): the same, plus intermediates, dedup,
+      sharding, stats
+Prints docs/s for both, the overhead ratio b/a (target <= 1.3), core-seconds per 1,000 pages
+and the projected core-hours for one Common Crawl dump (~90,000 WARCs x ~35,000 HTML pages).
+
+    python bench/pipeline.py [--copies 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import tempfile
+import time
+from pathlib import Path
+
+from htlm.pipeline import job
+from htlm.pipeline.extract import ExtractConfig, extract
+from htlm.pipeline.warc import read_pages
+from htlm.pipeline.warc_writer import write_warc
+
+TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+CRAWL_WARCS, PAGES_PER_WARC = 90_000, 35_000
+
+
+def real_pages() -> list[bytes]:
+    paths = sorted((TESTDATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))
+    paths += sorted((TESTDATA / "mozilla-readability" / "test-pages").glob("*/source.html.gz"))
+    paths += sorted((TESTDATA / "inscriptis-html" / "html").glob("real-world/*.html"))
+    return [gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes() for p in paths]
+
+
+def library_loop(warc: Path) -> tuple[float, int]:
+    config = ExtractConfig()
+    started = time.perf_counter()
+    outcomes = sum(1 for _ in extract(read_pages(io.BytesIO(warc.read_bytes()), str(warc)), config))
+    return time.perf_counter() - started, outcomes
+
+
+def beam_job(warc: Path, output: Path) -> tuple[float, dict]:
+    started = time.perf_counter()
+    argv = ["--input", str(warc), "--output", str(output), "--no_progress"]
+    stats = job.run([*argv, "--direct_running_mode=in_memory", "--direct_num_workers=1"])
+    return time.perf_counter() - started, stats
+
+
+def main() -> None:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
+    parser.add_argument("--copies", type=int, default=4)
+    args = parser.parse_args()
+    pages = real_pages()
+    with tempfile.TemporaryDirectory() as tmp:
+        warc = Path(tmp) / "real-pages.warc.gz"
+        copies = range(args.copies)
+        entries = [(f"https://copy{c}.example/{n}", page) for c in copies for n, page in enumerate(pages)]
+        write_warc(str(warc), entries)
+        print(
+            f"{len(entries)} records: {len(pages)} real pages x {args.copies} copies, "
+            f"WARC framing built here ({warc.stat().st_size / 1e6:.1f} MB gzipped)"
+        )
+        library_loop(warc)  # warm caches (language model, hashers) so both sides start equal
+        loop_seconds, outcomes = library_loop(warc)
+        job_seconds, stats = beam_job(warc, Path(tmp) / "out")
+    assert outcomes == stats["records_in"] == len(entries)
+    print(f"  (a) library loop      {len(entries) / loop_seconds:7.1f} docs/s ({loop_seconds:.1f}s)")
+    print(f"  (b) DirectRunner job  {len(entries) / job_seconds:7.1f} docs/s ({job_seconds:.1f}s, 1 worker)")
+    print(f"overhead b/a = {job_seconds / loop_seconds:.2f}x  (target <= 1.3x)")
+    per_thousand = job_seconds / len(entries) * 1000
+    core_hours = per_thousand / 1000 * PAGES_PER_WARC * CRAWL_WARCS / 3600
+    print(f"core-seconds per 1,000 pages (job): {per_thousand:.1f}")
+    print(
+        f"projected: {per_thousand / 1000 * PAGES_PER_WARC / 60:.1f} core-minutes per WARC of "
+        f"{PAGES_PER_WARC:,} pages; {core_hours:,.0f} core-hours for one dump ({CRAWL_WARCS:,} WARCs)"
+    )
+
+
+if __name__ == "__main__":
+    main()
