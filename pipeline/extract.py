@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import functools
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from htlm.pipeline import dedup
 from htlm.pipeline.filters import FilterConfig, filter_reason, resolve_language
+from htlm.pipeline.isolation import IsolatedCall, IsolationError
 from htlm.pipeline.mhtml import DEFAULT_CONFIG, MHTML, SimplifyConfig, simplify
 from htlm.pipeline.records import document_record, rejection_record
 from htlm.pipeline.warc import STREAM_FAILED, Dropped, Page
@@ -78,15 +79,36 @@ def outcome_for_page(page: Page, config: ExtractConfig) -> dict[str, Any]:
         return dead_letter(page.warc_file, page.record_id, page.url, "simplify", error)
 
 
-def extract(entries: Iterable[Page | Dropped], config: ExtractConfig) -> Iterator[dict[str, Any]]:
-    """One outcome per reader entry. Raises SourceFailed when the byte stream itself failed."""
+def extract(
+    entries: Iterable[Page | Dropped],
+    config: ExtractConfig,
+    outcome: Callable[[Page], dict[str, Any]] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """One outcome per reader entry. Raises SourceFailed when the byte stream itself failed.
+
+    `outcome` turns a page into its outcome (default: `outcome_for_page` in this process; the
+    job passes `isolated_outcome`, which runs it in a child process with a timeout).
+    """
+    outcome = outcome or functools.partial(outcome_for_page, config=config)
     for entry in entries:
         if isinstance(entry, Page):
-            yield outcome_for_page(entry, config)
+            yield outcome(entry)
         elif STREAM_FAILED in entry.detail:
             raise SourceFailed(f"{entry.warc_file}: {entry.detail}")
         else:
             yield {"kind": REJECTED, **rejection_record(entry, entry.reason, entry.detail)}
+
+
+def isolated_outcome(call: IsolatedCall) -> Callable[[Page], dict[str, Any]]:
+    """Page -> outcome through an `IsolatedCall`: a timeout or a crash dead-letters that page only."""
+
+    def outcome(page: Page) -> dict[str, Any]:
+        try:
+            return call.call(page)
+        except IsolationError as error:
+            return dead_letter(page.warc_file, page.record_id, page.url, "simplify", error)
+
+    return outcome
 
 
 def dead_letter(

@@ -17,6 +17,7 @@ timestamp, so re-running over the same input gives byte-identical files.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import io
@@ -46,8 +47,11 @@ from htlm.pipeline.extract import (
     SourceFailed,
     dead_letter,
     extract,
+    isolated_outcome,
+    outcome_for_page,
 )
 from htlm.pipeline.filters import FilterConfig, parse_langs
+from htlm.pipeline.isolation import IsolatedCall
 from htlm.pipeline.mhtml import SimplifyConfig
 from htlm.pipeline.report import histogram, log_edges, merge_histograms, render_report
 from htlm.pipeline.warc import ReaderLimits, read_pages
@@ -113,9 +117,11 @@ class HtlmPipelineOptions(PipelineOptions):
             help="seconds one WARC may take before it is dead-lettered",
         )
         parser.add_argument(
-            "--isolate_extraction",
-            action="store_true",
-            help="extract in a subprocess, so a crash in a C library costs one WARC, not the worker",
+            "--record_timeout",
+            type=float,
+            default=120.0,
+            help="seconds one page may take to simplify; each page runs in a child process, so a hang or a "
+            "crash in a C library costs that page only (0 = in-process, no isolation)",
         )
         parser.add_argument("--max_concurrent_downloads", type=int, default=4, help="per worker process")
         parser.add_argument("--http_retries", type=int, default=5)
@@ -258,6 +264,14 @@ class ExtractWarc(beam.DoFn):
 
     def setup(self) -> None:
         sources.set_max_concurrent_downloads(self.options.max_concurrent_downloads)
+        self.isolated = None
+        if self.options.record_timeout > 0:
+            page_outcome = functools.partial(outcome_for_page, config=self.config)
+            self.isolated = IsolatedCall(page_outcome, self.options.record_timeout)
+
+    def teardown(self) -> None:
+        if self.isolated is not None:
+            self.isolated.close()
 
     def process(self, path: str) -> Iterator[dict[str, Any]]:
         started = time.perf_counter()
@@ -267,7 +281,9 @@ class ExtractWarc(beam.DoFn):
             try:
                 limits = ReaderLimits(max_record_bytes=self.options.max_record_bytes)
                 with open_source(path, self.options) as stream:
-                    write_jsonl_gz(target, extract(read_pages(stream, path, limits=limits), self.config))
+                    outcome = isolated_outcome(self.isolated) if self.isolated is not None else None
+                    entries = read_pages(stream, path, limits=limits)
+                    write_jsonl_gz(target, extract(entries, self.config, outcome))
             except (SourceFailed, OSError) as error:
                 Metrics.counter("htlm", "dead_letter:read").inc()
                 yield dead_letter(path, None, None, "read", error)
@@ -558,9 +574,7 @@ def build(pipeline: beam.Pipeline, options: HtlmPipelineOptions) -> beam.PCollec
     specs = list(options.input) + ([f"crawl:{options.crawl}"] if options.crawl else [])
     output = options.output
     config = extract_config(options)
-    extract_step = beam.ParDo(ExtractWarc(options)).with_exception_handling(
-        timeout=options.warc_timeout, use_subprocess=options.isolate_extraction
-    )
+    extract_step = beam.ParDo(ExtractWarc(options)).with_exception_handling(timeout=options.warc_timeout)
     paths = (
         pipeline
         | "Specs" >> beam.Create(specs)

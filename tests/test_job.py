@@ -208,3 +208,17 @@ def test_crawl_listing_is_read_at_run_time(tmp_path: Path, server: FaultServer) 
     assert {record["warc_file"] for record in lines(tmp_path, "documents")} == {
         server.url(f"/crawl-data/{crawl}/segments/1/warc/whirlwind.warc.gz")
     }
+
+
+@pytest.mark.skipif(not TESTDATA.is_dir(), reason="shared test data not present")
+def test_a_page_that_times_out_costs_only_that_page(tmp_path: Path) -> None:
+    write_warc(
+        str(tmp_path / "two.warc.gz"),
+        [("https://a.example/", real_page()), ("https://b.example/", real_page())],
+    )
+    stats = run(tmp_path / "out", tmp_path / "two.warc.gz", extra=("--record_timeout", "0.000001"))
+    assert stats["records_in"] == 2 and stats["dead_lettered"] == {"simplify": 2}
+    letters = lines(tmp_path / "out", "dead_letter")
+    assert {letter["url"] for letter in letters} == {"https://a.example/", "https://b.example/"}
+    assert all("timed out" in letter["error"] and letter["warc_record_id"] for letter in letters)
+    assert_accounted(stats, tmp_path / "out")
