@@ -23,7 +23,7 @@ $(VENV)/.installed: setup.py
 	touch $@
 
 demo: install
-	$(BIN)/htlm-simplify tests/data/warc/*/*.warc.gz --output $(DEMO_OUT)/documents.jsonl.gz
+	$(BIN)/htlm-pipeline --input 'tests/data/warc/*/*.warc.gz' --output $(DEMO_OUT)
 
 test: install
 	$(BIN)/python -m pytest -q

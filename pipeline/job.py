@@ -642,13 +642,20 @@ def _watch_progress(output: str, total: int | None, stop: threading.Event) -> No
 
 
 def parse_options(argv: list[str] | None) -> HtlmPipelineOptions:
-    """Parse flags; default to the multi-process DirectRunner on this machine's cores."""
+    """Parse flags; default to the multi-process DirectRunner on this machine's cores.
+
+    Beam's SDK workers log every connection at INFO; unless asked otherwise they log errors only,
+    so the progress bar and the summary stay readable.
+    """
+    argv = list(argv or [])
+    if not any(arg.startswith("--default_sdk_harness_log_level") for arg in argv):
+        argv.append("--default_sdk_harness_log_level=ERROR")
     options = PipelineOptions(argv)
     standard = options.view_as(StandardOptions)
     direct = options.view_as(DirectOptions)
     if standard.runner is None:
         standard.runner = "DirectRunner"
-        if direct.direct_running_mode == "in_memory" and "--direct_running_mode" not in " ".join(argv or []):
+        if direct.direct_running_mode == "in_memory" and "--direct_running_mode" not in " ".join(argv):
             direct.direct_running_mode = "multi_processing"
             direct.direct_num_workers = direct.direct_num_workers or (os.cpu_count() or 1)
     job = options.view_as(HtlmPipelineOptions)
