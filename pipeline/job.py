@@ -273,18 +273,25 @@ class ExtractWarc(beam.DoFn):
         if self.isolated is not None:
             self.isolated.close()
 
+    def _extract(self, path: str, target: str) -> None:
+        try:
+            stream = open_source(path, self.options)
+        except OSError as error:
+            raise SourceFailed(f"cannot open {path}: {error}") from error
+        with stream:
+            outcome = isolated_outcome(self.isolated) if self.isolated is not None else None
+            limits = ReaderLimits(max_record_bytes=self.options.max_record_bytes)
+            entries = read_pages(stream, path, limits=limits)
+            write_jsonl_gz(target, extract(entries, self.config, outcome))
+
     def process(self, path: str) -> Iterator[dict[str, Any]]:
         started = time.perf_counter()
         target = intermediate_path(self.options.output, path)
         resumed = FileSystems.exists(target)
         if not resumed:
             try:
-                limits = ReaderLimits(max_record_bytes=self.options.max_record_bytes)
-                with open_source(path, self.options) as stream:
-                    outcome = isolated_outcome(self.isolated) if self.isolated is not None else None
-                    entries = read_pages(stream, path, limits=limits)
-                    write_jsonl_gz(target, extract(entries, self.config, outcome))
-            except (SourceFailed, OSError) as error:
+                self._extract(path, target)
+            except SourceFailed as error:  # the WARC's bytes could not be had; output errors propagate
                 Metrics.counter("htlm", "dead_letter:read").inc()
                 yield dead_letter(path, None, None, "read", error)
                 yield {"kind": SUMMARY, "warc_file": path, "records": 1, "failed": True}

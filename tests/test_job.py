@@ -222,3 +222,12 @@ def test_a_page_that_times_out_costs_only_that_page(tmp_path: Path) -> None:
     assert {letter["url"] for letter in letters} == {"https://a.example/", "https://b.example/"}
     assert all("timed out" in letter["error"] and letter["warc_record_id"] for letter in letters)
     assert_accounted(stats, tmp_path / "out")
+
+
+def test_a_warc_past_its_timeout_is_dead_lettered_by_beam(tmp_path: Path) -> None:
+    warc = BUNDLED_WARCS / "dolma-wget-warc" / "sample-0000.warc.gz"
+    stats = run(tmp_path, warc, extra=("--warc_timeout", "0.001", "--record_timeout", "0"))
+    assert stats["records_in"] == 1 and stats["dead_lettered"] == {"extract": 1}
+    (letter,) = lines(tmp_path, "dead_letter")
+    assert letter["warc_file"] == str(warc) and "Timeout" in letter["error"]
+    assert_accounted(stats, tmp_path)
