@@ -24,6 +24,8 @@ $(VENV)/.installed: setup.py
 
 demo: install
 	$(BIN)/htlm-pipeline --input 'tests/data/warc/*/*.warc.gz' --output $(DEMO_OUT)
+	$(BIN)/htlm-tokenizer train --input '$(DEMO_OUT)/documents-*.jsonl.gz' --model-prefix $(DEMO_OUT)/tokenizer/spm --vocab-size 4000
+	$(BIN)/htlm-tokenizer binarize --input '$(DEMO_OUT)/documents-*.jsonl.gz' --spm-model $(DEMO_OUT)/tokenizer/spm.model --destdir $(DEMO_OUT)/data-bin --valid-fraction 0.1
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -35,6 +37,7 @@ bench: install
 	$(BIN)/python bench/simplify.py
 	$(BIN)/python bench/read_warc.py
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/tokenize.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

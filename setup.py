@@ -57,6 +57,7 @@ setup(
         "console_scripts": [
             "htlm-simplify=htlm.pipeline.simplify_cli:main",
             "htlm-pipeline=htlm.pipeline.job:main",
+            "htlm-tokenizer=htlm.pipeline.tokenizer_cli:main",
         ]
     },
 )

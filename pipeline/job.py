@@ -87,7 +87,7 @@ class HtlmPipelineOptions(PipelineOptions):
         parser.add_argument(
             "--max_files", "--max-files", type=int, help="with --crawl: only the first N WARCs"
         )
-        parser.add_argument("--output", required=True, help="output folder (local, gs:// or s3://)")
+        parser.add_argument("--output", help="output folder (local, gs:// or s3://), required")
         parser.add_argument(
             "--langs", default="all", help="keep these languages (en,de,...) or 'all' (default)"
         )
@@ -648,11 +648,11 @@ def _watch_progress(output: str, total: int | None, stop: threading.Event) -> No
             bar.update(done - bar.n)
 
 
-def parse_options(argv: list[str] | None) -> HtlmPipelineOptions:
-    """Parse flags; default to the multi-process DirectRunner on this machine's cores.
+def runner_options(argv: list[str] | None) -> PipelineOptions:
+    """Beam options with our defaults: the multi-process DirectRunner on this machine's cores.
 
     Beam's SDK workers log every connection at INFO; unless asked otherwise they log errors only,
-    so the progress bar and the summary stay readable.
+    so the progress bar and the summary stay readable. Shared by every Beam job of the project.
     """
     argv = list(argv or [])
     if not any(arg.startswith("--default_sdk_harness_log_level") for arg in argv):
@@ -665,9 +665,16 @@ def parse_options(argv: list[str] | None) -> HtlmPipelineOptions:
         if direct.direct_running_mode == "in_memory" and "--direct_running_mode" not in " ".join(argv):
             direct.direct_running_mode = "multi_processing"
             direct.direct_num_workers = direct.direct_num_workers or (os.cpu_count() or 1)
-    job = options.view_as(HtlmPipelineOptions)
+    return options
+
+
+def parse_options(argv: list[str] | None) -> HtlmPipelineOptions:
+    """Parse the job's flags (see `runner_options`) and check that the inputs exist."""
+    job = runner_options(argv).view_as(HtlmPipelineOptions)
     if not job.input and not job.crawl:
         raise SystemExit("htlm-pipeline: give --input PATTERN (repeatable) and/or --crawl CC-MAIN-YYYY-WW")
+    if not job.output:
+        raise SystemExit("htlm-pipeline: give --output FOLDER (local, gs:// or s3://)")
     for spec in job.input:
         if not sources.is_url(spec) and "://" not in spec and not FileSystems.match([spec])[0].metadata_list:
             raise SystemExit(f"htlm-pipeline: --input {spec!r} matches no file")

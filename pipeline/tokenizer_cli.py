@@ -1,0 +1,328 @@
+"""`htlm-tokenizer`: train the SentencePiece model on MHTML, and binarize documents for fairseq.
+
+    htlm-tokenizer train --input 'out/documents-*.jsonl.gz' --model-prefix tok/spm --vocab-size 32000
+    htlm-tokenizer binarize --input 'out/documents-*.jsonl.gz' --spm-model tok/spm.model --destdir data-bin
+
+`binarize` is a Beam job (same runner flags as `htlm-pipeline`): it encodes every document
+with the one encoder training and prompting share, splits train/valid by a hash of the URL,
+and writes fairseq MMapIndexedDataset shards that `fairseq-train data-bin/shard0:...` reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import glob
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+from htlm.pipeline.databin import split_of, token_stats_from_counts, write_split
+from htlm.pipeline.tokenizer import Tokenizer, TokenizerSettings, sample_documents, train_tokenizer
+
+# ---------------------------------------------------------------------------------------
+# train
+
+
+def train_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="htlm-tokenizer train",
+        description="Train a SentencePiece model on a deterministic sample of MHTML documents; writes "
+        "PREFIX.model, PREFIX.vocab, dict.txt (fairseq) and PREFIX.card.json.",
+    )
+    parser.add_argument(
+        "--input", action="append", required=True, help="documents-*.jsonl.gz glob (repeatable)"
+    )
+    parser.add_argument("--model-prefix", required=True, help="output prefix, e.g. tok/spm")
+    parser.add_argument("--vocab-size", type=int, default=TokenizerSettings.vocab_size)
+    parser.add_argument("--model-type", default=TokenizerSettings.model_type, choices=("bpe", "unigram"))
+    parser.add_argument(
+        "--sample-docs", type=int, default=100_000, help="documents to train on (deterministic)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the document sample")
+    args = parser.parse_args(argv)
+    paths = sorted({path for pattern in args.input for path in glob.glob(pattern)})
+    if not paths:
+        print(f"htlm-tokenizer: --input {args.input} matches no file", file=sys.stderr)
+        return 2
+    try:
+        settings = TokenizerSettings(vocab_size=args.vocab_size, model_type=args.model_type)
+    except ValueError as error:
+        print(f"htlm-tokenizer: {error}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    card = train_tokenizer(sample_documents(paths, args.sample_docs, args.seed), args.model_prefix, settings)
+    print(
+        f"htlm-tokenizer train: {card.corpus['documents']} documents "
+        f"({card.corpus['characters']:,} characters) from {len(paths)} file(s) "
+        f"in {time.perf_counter() - started:.1f}s\n"
+        f"  vocabulary {card.vocab_size} pieces, fairseq dictionary {card.dictionary_size} symbols, "
+        f"{card.bytes_per_token:.2f} bytes per token\n"
+        f"  files: {', '.join(card.files.values())}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# binarize (Beam)
+
+
+@functools.cache
+def binarize_options_class() -> Any:
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    class BinarizeOptions(PipelineOptions):
+        """Flags of `htlm-tokenizer binarize`; Beam's own flags work beside them."""
+
+        @classmethod
+        def _add_argparse_args(cls, parser: Any) -> None:
+            # --input is htlm-pipeline's flag (Beam merges every options class into one parser).
+            parser.add_argument("--spm_model", "--spm-model", help="the trained SPM .model (required)")
+            parser.add_argument("--destdir", help="data-bin folder, as fairseq-preprocess (required)")
+            parser.add_argument("--valid_fraction", "--valid-fraction", type=float, default=0.01)
+            parser.add_argument(
+                "--train_docs_per_shard",
+                "--train-docs-per-shard",
+                type=int,
+                default=1_000_000,
+                help="fairseq reads one shard folder per epoch (data-bin/shard0:shard1:...)",
+            )
+
+    return BinarizeOptions
+
+
+class _Encoder:
+    """Loads the tokenizer once per worker (the model file is copied locally if remote)."""
+
+    def __init__(self, model_path: str, valid_fraction: float) -> None:
+        self.model_path, self.valid_fraction = model_path, valid_fraction
+        self.tokenizer: Tokenizer | None = None
+
+    def encode(self, record: dict[str, Any]) -> Iterator[tuple[str, str, np.ndarray]]:
+        if self.tokenizer is None:
+            self.tokenizer = Tokenizer(_local_copy(self.model_path))
+        ids = np.asarray(self.tokenizer.encode(record["mhtml"]), dtype=np.uint16)
+        key = f"{record['warc_file']} {record['warc_record_id']}"
+        yield split_of(record["url"], self.valid_fraction), key, ids
+
+
+def _local_copy(path: str) -> str:
+    if os.path.exists(path):
+        return path
+    from apache_beam.io.filesystems import FileSystems
+
+    local = os.path.join(tempfile.mkdtemp(prefix="htlm-spm-"), os.path.basename(path))
+    with FileSystems.open(path) as source, open(local, "wb") as target:
+        shutil.copyfileobj(source, target)
+    return local
+
+
+def write_databin_shard(
+    destdir: str, split: str, shard: int, items: Iterable[tuple[str, np.ndarray]], dictionary: str, vocab: int
+) -> tuple[str, int, int, int]:
+    """Write one split of one shard folder (`shardK/split.bin|idx` + `dict.txt`), documents sorted by key.
+
+    Written locally, then copied with Beam FileSystems, so `destdir` may be gs:// or s3://.
+    Returns (split, shard, documents, tokens).
+    """
+    from apache_beam.io.filesystems import FileSystems
+
+    ordered = [ids for _, ids in sorted(items, key=lambda item: item[0])]
+    folder = FileSystems.join(destdir, f"shard{shard}")
+    with tempfile.TemporaryDirectory(prefix="htlm-databin-") as local:
+        documents, tokens = write_split(os.path.join(local, split), ordered, vocab)
+        if not FileSystems.exists(folder):
+            FileSystems.mkdirs(folder)
+        for suffix in (".bin", ".idx"):
+            _copy(os.path.join(local, split + suffix), FileSystems.join(folder, split + suffix))
+    _copy(dictionary, FileSystems.join(folder, "dict.txt"))
+    return split, shard, documents, tokens
+
+
+def _copy(source: str, target: str) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    partial = target + ".partial"
+    with FileSystems.open(source) as reader, FileSystems.create(partial) as writer:
+        shutil.copyfileobj(reader, writer, 1 << 20)
+    if FileSystems.exists(target):
+        FileSystems.delete([target])
+    FileSystems.rename([partial], [target])
+
+
+class _LengthCounts:
+    """A Beam CombineFn (built lazily) counting documents per token length: exact, compact stats."""
+
+    @staticmethod
+    def build() -> Any:
+        import apache_beam as beam
+
+        class LengthCounts(beam.CombineFn):
+            def create_accumulator(self) -> Counter[int]:
+                return Counter()
+
+            def add_input(self, accumulator: Counter[int], length: int) -> Counter[int]:
+                accumulator[length] += 1
+                return accumulator
+
+            def merge_accumulators(self, accumulators: Iterable[Counter[int]]) -> Counter[int]:
+                merged: Counter[int] = Counter()
+                for accumulator in accumulators:
+                    merged.update(accumulator)
+                return merged
+
+            def extract_output(self, accumulator: Counter[int]) -> dict[int, int]:
+                return dict(accumulator)
+
+        return LengthCounts()
+
+
+def build_binarize(pipeline: Any, options: Any, inputs: list[str], vocab: int, dictionary: str) -> Any:
+    """Add the binarize job to `pipeline`; returns the PCollection of the stats dict."""
+    import apache_beam as beam
+    from apache_beam.io.filesystems import FileSystems
+    from htlm.pipeline.job import ListInputs, read_jsonl_gz, stable_shard, write_text
+
+    encoder = _Encoder(options.spm_model, options.valid_fraction)
+    destdir, per_shard = options.destdir, options.train_docs_per_shard
+    encoded = (
+        pipeline
+        | "Specs" >> beam.Create(inputs)
+        | "List" >> beam.ParDo(ListInputs(options))
+        | "Distinct" >> beam.Distinct()
+        | "SpreadFiles" >> beam.Reshuffle()
+        | "Read" >> beam.FlatMap(read_jsonl_gz)
+        | "SpreadDocs" >> beam.Reshuffle()
+        | "Encode" >> beam.FlatMap(encoder.encode)
+    )
+    train_count = (
+        encoded
+        | "IsTrain" >> beam.Filter(lambda item: item[0] == "train")
+        | "CountTrain" >> beam.combiners.Count.Globally()
+    )
+    shards = train_count | "Shards" >> beam.Map(lambda n: max(1, math.ceil(n / per_shard)))
+    keyed = encoded | "Assign" >> beam.Map(
+        lambda item, n: (
+            (item[0], stable_shard(item[1], n) if item[0] == "train" else 0),
+            (item[1], item[2]),
+        ),
+        n=beam.pvalue.AsSingleton(shards),
+    )
+    slots = shards | "Slots" >> beam.FlatMap(
+        lambda n: [(("train", shard), None) for shard in range(n)] + [(("valid", 0), None)]
+    )
+    written = (
+        {"docs": keyed, "slot": slots}
+        | "Group" >> beam.CoGroupByKey()
+        | "Write"
+        >> beam.Map(
+            lambda group: write_databin_shard(
+                destdir, group[0][0], group[0][1], group[1]["docs"], dictionary, vocab
+            )
+        )
+    )
+    lengths = (
+        encoded
+        | "Lengths" >> beam.Map(lambda item: len(item[2]))
+        | beam.CombineGlobally(_LengthCounts.build())
+    )
+
+    def finish(_: Any, written: list, counts: dict) -> dict:
+        stats = {
+            "tokenizer": options.spm_model,
+            "valid_fraction": options.valid_fraction,
+            "shards": sorted(
+                [{"split": s, "shard": k, "documents": d, "tokens": t} for s, k, d, t in written],
+                key=lambda row: (row["shard"], row["split"]),
+            ),
+            "splits": {
+                split: {
+                    "documents": sum(d for s, _, d, _ in written if s == split),
+                    "tokens": sum(t for s, _, _, t in written if s == split),
+                }
+                for split in ("train", "valid")
+            },
+            "tokens_per_document": token_stats_from_counts(counts),
+        }
+        write_text(
+            FileSystems.join(destdir, "stats.json"), json.dumps(stats, indent=2, sort_keys=True) + "\n"
+        )
+        return stats
+
+    return (
+        pipeline
+        | "Finish" >> beam.Create([None])
+        | "Stats"
+        >> beam.Map(finish, written=beam.pvalue.AsList(written), counts=beam.pvalue.AsSingleton(lengths))
+    )
+
+
+def binarize_main(argv: list[str]) -> int:
+    import apache_beam as beam
+    from htlm.pipeline.job import HtlmPipelineOptions, runner_options
+
+    beam_options = runner_options(argv)
+    options = beam_options.view_as(binarize_options_class())
+    inputs = beam_options.view_as(HtlmPipelineOptions).input
+    if not inputs or not options.spm_model or not options.destdir:
+        usage = "give --input 'documents-*.jsonl.gz' --spm-model MODEL --destdir FOLDER"
+        print(f"htlm-tokenizer binarize: {usage}", file=sys.stderr)
+        return 2
+    model = _local_copy(options.spm_model)
+    dictionary = os.path.join(os.path.dirname(model), "dict.txt")
+    if not os.path.exists(dictionary):
+        print(
+            f"htlm-tokenizer binarize: no dict.txt beside {options.spm_model} (run `train` first)",
+            file=sys.stderr,
+        )
+        return 2
+    vocab = Tokenizer(model).vocab_size
+    started = time.perf_counter()
+    with beam.Pipeline(options=options) as pipeline:
+        build_binarize(pipeline, options, inputs, vocab, dictionary)
+    stats = _read_stats(options.destdir)
+    print(format_binarize_summary(stats, options.destdir, time.perf_counter() - started), file=sys.stderr)
+    return 0
+
+
+def _read_stats(destdir: str) -> dict[str, Any]:
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.open(FileSystems.join(destdir, "stats.json")) as stream:
+        return json.loads(stream.read())
+
+
+def format_binarize_summary(stats: dict[str, Any], destdir: str, seconds: float) -> str:
+    """The human summary printed when `binarize` ends."""
+    tokens, splits = stats["tokens_per_document"], stats["splits"]
+    shards = ":".join(f"{destdir}/shard{row['shard']}" for row in stats["shards"] if row["split"] == "train")
+    return (
+        f"htlm-tokenizer binarize: {tokens['documents']} documents, {tokens['tokens']:,} tokens "
+        f"in {seconds:.1f}s "
+        f"({tokens['documents'] / max(seconds, 1e-9):.0f} docs/s)\n"
+        f"  train {splits['train']['documents']} / valid {splits['valid']['documents']} documents; "
+        f"{(tokens['share_within_window'] or 0):.1%} fit in {tokens['window']} tokens (HTLM: ~85%)\n"
+        f"  fairseq-train {shards} --user-dir model --task htlm_denoising ..."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    commands = {"train": train_main, "binarize": binarize_main}
+    if not argv or argv[0] not in commands:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    return commands[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
