@@ -246,6 +246,23 @@ class ListInputs(beam.DoFn):
             yield from sorted(match.path for match in matches)
 
 
+class InputFiles(beam.PTransform):
+    """Input specs -> distinct file paths, listed at run time and spread over workers."""
+
+    def __init__(self, specs: list[str], options: PipelineOptions) -> None:
+        super().__init__()
+        self.specs, self.options = specs, options
+
+    def expand(self, pipeline: beam.pvalue.PBegin) -> beam.PCollection:
+        return (
+            pipeline
+            | "Specs" >> beam.Create(self.specs)
+            | "List" >> beam.ParDo(ListInputs(self.options))
+            | "Distinct" >> beam.Distinct()
+            | "Spread" >> beam.Reshuffle()
+        )
+
+
 EXTRACTED = "extracted"
 
 
@@ -582,13 +599,7 @@ def build(pipeline: beam.Pipeline, options: HtlmPipelineOptions) -> beam.PCollec
     output = options.output
     config = extract_config(options)
     extract_step = beam.ParDo(ExtractWarc(options)).with_exception_handling(timeout=options.warc_timeout)
-    paths = (
-        pipeline
-        | "Specs" >> beam.Create(specs)
-        | "ListInputs" >> beam.ParDo(ListInputs(options))
-        | "DistinctInputs" >> beam.Distinct()
-        | "SpreadInputs" >> beam.Reshuffle()
-    )
+    paths = pipeline | "Inputs" >> InputFiles(specs, options)
     good, bad = paths | "ExtractWarc" >> extract_step
     outcomes = (
         (good, bad | "BeamDeadLetters" >> beam.FlatMap(_dead_letter_from_beam))

@@ -190,16 +190,13 @@ def build_binarize(pipeline: Any, options: Any, inputs: list[str], vocab: int, d
     """Add the binarize job to `pipeline`; returns the PCollection of the stats dict."""
     import apache_beam as beam
     from apache_beam.io.filesystems import FileSystems
-    from htlm.pipeline.job import ListInputs, read_jsonl_gz, stable_shard, write_text
+    from htlm.pipeline.job import InputFiles, read_jsonl_gz, stable_shard, write_text
 
     encoder = _Encoder(options.spm_model, options.valid_fraction)
     destdir, per_shard = options.destdir, options.train_docs_per_shard
     encoded = (
         pipeline
-        | "Specs" >> beam.Create(inputs)
-        | "List" >> beam.ParDo(ListInputs(options))
-        | "Distinct" >> beam.Distinct()
-        | "SpreadFiles" >> beam.Reshuffle()
+        | "Inputs" >> InputFiles(inputs, options)
         | "Read" >> beam.FlatMap(read_jsonl_gz)
         | "SpreadDocs" >> beam.Reshuffle()
         | "Encode" >> beam.FlatMap(encoder.encode)
