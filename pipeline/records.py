@@ -2,14 +2,14 @@
 
 The contract (see DESIGN.md): `url`, `warc_file`, `warc_record_id`, `fetch_date`, `lang`,
 `mhtml`, and the measured `html_bytes`, `text_chars`, `mhtml_chars`; `title` too, since
-prompts rely on it. `process_page` is the per-page step shared by the CLI and the Beam job.
+prompts rely on it. Shared by `htlm-simplify` and the Beam job.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from htlm.pipeline.mhtml import DEFAULT_CONFIG, MHTML, Rejection, SimplifyConfig, simplify
+from htlm.pipeline.mhtml import MHTML
 from htlm.pipeline.warc import Page
 
 
@@ -38,11 +38,3 @@ def rejection_record(page_or_drop: Any, reason: str, detail: str) -> dict[str, A
         "reason": reason,
         "detail": detail,
     }
-
-
-def process_page(page: Page, config: SimplifyConfig = DEFAULT_CONFIG) -> dict[str, Any] | Rejection:
-    """Simplify one page read from a WARC into its document record, or the rejection saying why."""
-    result = simplify(page.html, config)
-    if isinstance(result, Rejection):
-        return result
-    return document_record(page, result)

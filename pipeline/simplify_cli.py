@@ -23,6 +23,7 @@ from typing import IO, Any, BinaryIO
 
 from htlm.pipeline import reasons
 from htlm.pipeline.charset import UndecodableError, decode_html
+from htlm.pipeline.filters import parse_langs
 from htlm.pipeline.mhtml import MHTML, Rejection, SimplifyConfig, simplify
 from htlm.pipeline.records import document_record, rejection_record
 from htlm.pipeline.warc import Dropped, Page, read_pages
@@ -244,17 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> SimplifyConfig:
     """The simplifier configuration the command-line flags describe."""
-    langs = (
-        None
-        if args.langs.strip().lower() == "all"
-        else frozenset(filter(None, args.langs.lower().split(",")))
-    )
     return SimplifyConfig(
         min_text_chars=args.min_text_chars,
         min_text_chars_short=args.min_text_chars_short,
         min_text_ratio=args.min_text_ratio,
         keep_attributes=frozenset(filter(None, args.keep_attributes.split(","))),
-        langs=langs,
+        langs=parse_langs(args.langs),
         max_input_chars=args.max_input_chars,
     )
 

@@ -221,11 +221,6 @@ class TokenizerCard:
 # Sampling the training corpus
 
 
-def document_shards(folder: str | os.PathLike[str]) -> list[Path]:
-    """The `documents-*.jsonl.gz` shards of a pipeline output folder, sorted by name."""
-    return sorted(Path(folder).glob("documents-*.jsonl.gz"))
-
-
 def _record_key(record: dict[str, Any]) -> str:
     return str(record.get("warc_record_id") or record.get("url") or "")
 
