@@ -37,7 +37,7 @@ bench: install
 	$(BIN)/python bench/simplify.py
 	$(BIN)/python bench/read_warc.py
 	$(BIN)/python bench/pipeline.py
-	$(BIN)/python bench/tokenize.py
+	$(BIN)/python bench/tokenizer.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -9,18 +9,13 @@ trained on them (--vocab-size). Printed, all measured in this run:
   overhead b/a
 Nothing here is a pass/fail test.
 
-    python bench/tokenize.py [--copies 4] [--vocab-size 8000]
+    python bench/tokenizer.py [--copies 4] [--vocab-size 8000]
+
+(Not `bench/tokenize.py`: a script of that name in bench/ shadows the standard library's
+`tokenize`, which `inspect` imports, and breaks every other script in the folder.)
 """
 
 from __future__ import annotations
-
-import os
-import sys
-
-# This file's name shadows the standard library's `tokenize` (which `inspect` imports): take
-# its folder off the import path before anything imports it.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != _HERE]
 
 import argparse
 import gzip
