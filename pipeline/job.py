@@ -61,6 +61,7 @@ SUMMARY = "summary"
 INTERMEDIATE_DIR = "intermediate"
 LENGTH_EDGES = log_edges(10, 10_000_000)
 RATIO_EDGES = [i / 20 for i in range(21)]
+COMPRESSLEVEL = 6  # gzip -6: level 9 costs ~3x the CPU for ~2% smaller files
 DEDUP_PRIORITY = (reasons.DUP_URL, reasons.DUP_CONTENT, reasons.NEAR_DUP)
 
 
@@ -180,7 +181,7 @@ def write_jsonl_gz(path: str, records: Iterable[dict[str, Any]]) -> int:
     count = 0
     with (
         FileSystems.create(partial, compression_type=CompressionTypes.UNCOMPRESSED) as channel,
-        gzip.GzipFile(fileobj=channel, mode="wb", mtime=0, filename="") as out,
+        gzip.GzipFile(fileobj=channel, mode="wb", compresslevel=COMPRESSLEVEL, mtime=0, filename="") as out,
     ):
         for record in records:
             out.write(dumps(record))
