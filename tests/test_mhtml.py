@@ -143,7 +143,8 @@ def test_copyright_block_dropped_but_not_long_text_mentioning_it() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("© 2020 ACME", True), ("Copyright 2019 ACME", True), ("All Rights Reserved.", True),
-     ("(c) 2018 ACME", True), ("the copyright office ruled", False), ("plain text", False)],
+     ("(c) 2018 ACME", True), ("COPYRIGHT 2017 ACME", True), ("ALL RIGHTS RESERVED", True),
+     ("the copyright office ruled", False), ("plain text", False)],
 )  # fmt: skip
 def test_mentions_copyright(text: str, expected: bool) -> None:
     assert mentions_copyright(text) is expected
