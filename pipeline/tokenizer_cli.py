@@ -190,7 +190,7 @@ def build_binarize(pipeline: Any, options: Any, inputs: list[str], vocab: int, d
     """Add the binarize job to `pipeline`; returns the PCollection of the stats dict."""
     import apache_beam as beam
     from apache_beam.io.filesystems import FileSystems
-    from htlm.pipeline.job import InputFiles, read_jsonl_gz, stable_shard, write_text
+    from htlm.pipeline.beam_io import InputFiles, read_jsonl_gz, stable_shard, write_text
 
     encoder = _Encoder(options.spm_model, options.valid_fraction)
     destdir, per_shard = options.destdir, options.train_docs_per_shard
@@ -265,7 +265,8 @@ def build_binarize(pipeline: Any, options: Any, inputs: list[str], vocab: int, d
 
 def binarize_main(argv: list[str]) -> int:
     import apache_beam as beam
-    from htlm.pipeline.job import HtlmPipelineOptions, runner_options
+    from htlm.pipeline.beam_io import runner_options
+    from htlm.pipeline.job import HtlmPipelineOptions
 
     beam_options = runner_options(argv)
     options = beam_options.view_as(binarize_options_class())

@@ -1,0 +1,180 @@
+"""Beam plumbing shared by the project's jobs: listing inputs, atomic JSONL.gz I/O, sharding.
+
+Everything here works on any Beam filesystem (local, gs://, s3://) through `FileSystems`, and
+writes atomically (a temporary name, then a rename), so a crashed job never leaves a file
+that looks complete. `WriteShards` makes outputs deterministic: a stable hash assigns records
+to shards and each shard is sorted, so the same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from htlm.pipeline import sources
+
+COMPRESSLEVEL = 6  # gzip -6: level 9 costs ~3x the CPU for ~2% smaller files
+
+
+def stable_shard(key: str, shards: int) -> int:
+    """A shard number that is the same on every worker and every run (no salted hash())."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") % shards
+
+
+def dumps(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
+
+
+def write_jsonl_gz(path: str, records: Iterable[dict[str, Any]]) -> int:
+    """Write records as gzipped JSONL, atomically (temp name, then rename), without a timestamp."""
+    partial = path + ".partial"
+    count = 0
+    with (
+        FileSystems.create(partial, compression_type=CompressionTypes.UNCOMPRESSED) as channel,
+        gzip.GzipFile(fileobj=channel, mode="wb", compresslevel=COMPRESSLEVEL, mtime=0, filename="") as out,
+    ):
+        for record in records:
+            out.write(dumps(record))
+            count += 1
+    _commit(partial, path)
+    return count
+
+
+def write_text(path: str, text: str) -> None:
+    """Write a small text file atomically on any Beam filesystem."""
+    partial = path + ".partial"
+    with FileSystems.create(partial, compression_type=CompressionTypes.UNCOMPRESSED) as channel:
+        channel.write(text.encode("utf-8"))
+    _commit(partial, path)
+
+
+def _commit(partial: str, path: str) -> None:
+    if FileSystems.exists(path):
+        FileSystems.delete([path])
+    FileSystems.rename([partial], [path])
+
+
+def read_jsonl_gz(path: str) -> Iterator[dict[str, Any]]:
+    """Records of a gzipped JSONL file on any Beam filesystem."""
+    with (
+        FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as channel,
+        gzip.GzipFile(fileobj=channel, mode="rb") as stream,
+    ):
+        for line in io.TextIOWrapper(stream, encoding="utf-8"):
+            yield json.loads(line)
+
+
+def open_source(path: str, options: Any) -> Any:
+    """A byte stream of a WARC: https through our retrying reader, anything else through Beam."""
+    if sources.is_url(path):
+        return sources.open_url(path, retries=options.http_retries, backoff=options.http_backoff)
+    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+class ListInputs(beam.DoFn):
+    """Expand one input spec into WARC paths at run time: a glob, a URL, or a crawl's listing."""
+
+    def __init__(self, options: Any) -> None:
+        self.options = options
+
+    def process(self, spec: str) -> Iterator[str]:
+        if spec.startswith("crawl:"):
+            listing = sources.crawl_paths_url(spec[len("crawl:") :], self.options.crawl_base_url)
+            with open_source(listing, self.options) as stream:
+                yield from sources.read_warc_paths(
+                    stream, self.options.crawl_base_url, self.options.max_files
+                )
+        elif sources.is_url(spec):
+            yield spec
+        else:
+            matches = FileSystems.match([spec])[0].metadata_list
+            if not matches:
+                raise FileNotFoundError(f"--input {spec!r} matches no file")
+            yield from sorted(match.path for match in matches)
+
+
+class InputFiles(beam.PTransform):
+    """Input specs -> distinct file paths, listed at run time and spread over workers."""
+
+    def __init__(self, specs: list[str], options: PipelineOptions) -> None:
+        super().__init__()
+        self.specs, self.options = specs, options
+
+    def expand(self, pipeline: beam.pvalue.PBegin) -> beam.PCollection:
+        return (
+            pipeline
+            | "Specs" >> beam.Create(self.specs)
+            | "List" >> beam.ParDo(ListInputs(self.options))
+            | "Distinct" >> beam.Distinct()
+            | "Spread" >> beam.Reshuffle()
+        )
+
+
+class WriteShards(beam.PTransform):
+    """Write records into `<prefix>-SSSSS-of-NNNNN.jsonl.gz`, N chosen from the count at run time.
+
+    Each record goes to the shard given by a stable hash of its sort key, and shards are sorted
+    by that key: the same input gives the same bytes. Empty shards are written too, so a
+    consumer always finds N files. Returns (path, lines) per shard.
+    """
+
+    def __init__(self, output: str, prefix: str, per_shard: int, key: Any) -> None:
+        super().__init__()
+        self.output, self.prefix, self.per_shard, self.key = output, prefix, per_shard, key
+
+    def expand(self, records: beam.PCollection) -> beam.PCollection:
+        per_shard, key = self.per_shard, self.key
+        count = records | "Count" >> beam.combiners.Count.Globally()
+        shards = count | "Shards" >> beam.Map(lambda n: max(1, math.ceil(n / per_shard)))
+        keyed = records | "Assign" >> beam.Map(
+            lambda record, n: (stable_shard(key(record), n), record), n=beam.pvalue.AsSingleton(shards)
+        )
+        slots = shards | "Slots" >> beam.FlatMap(lambda n: [(shard, None) for shard in range(n)])
+        grouped = {"records": keyed, "slot": slots} | "Group" >> beam.CoGroupByKey()
+        output, prefix = self.output, self.prefix
+        return grouped | "Write" >> beam.Map(
+            lambda item, n: _write_shard(output, prefix, item[0], n, item[1]["records"], key),
+            n=beam.pvalue.AsSingleton(shards),
+        )
+
+
+def shard_path(output: str, prefix: str, shard: int, shards: int) -> str:
+    return FileSystems.join(output, f"{prefix}-{shard:05d}-of-{shards:05d}.jsonl.gz")
+
+
+def _write_shard(
+    output: str, prefix: str, shard: int, shards: int, records: Iterable[dict], key: Any
+) -> tuple:
+    path = shard_path(output, prefix, shard, shards)
+    ordered = sorted(records, key=lambda record: (key(record), dumps(record)))
+    return path, write_jsonl_gz(path, ordered)
+
+
+def runner_options(argv: list[str] | None) -> PipelineOptions:
+    """Beam options with our defaults: the multi-process DirectRunner on this machine's cores.
+
+    Beam's SDK workers log every connection at INFO; unless asked otherwise they log errors only,
+    so the progress bar and the summary stay readable. Shared by every Beam job of the project.
+    """
+    argv = list(argv or [])
+    if not any(arg.startswith("--default_sdk_harness_log_level") for arg in argv):
+        argv.append("--default_sdk_harness_log_level=ERROR")
+    options = PipelineOptions(argv)
+    standard = options.view_as(StandardOptions)
+    direct = options.view_as(DirectOptions)
+    if standard.runner is None:
+        standard.runner = "DirectRunner"
+        if direct.direct_running_mode == "in_memory" and "--direct_running_mode" not in " ".join(argv):
+            direct.direct_running_mode = "multi_processing"
+            direct.direct_num_workers = direct.direct_num_workers or (os.cpu_count() or 1)
+    return options
