@@ -2,11 +2,11 @@
 
 Shape (thin Beam shells around the pure core in extract.py, dedup.py, report.py):
 
-    inputs ─► ListInputs ─► Distinct ─► Reshuffle ─► ExtractWarc ─┬─► documents ─► Dedup ─► WriteShards
-                                                  (read+simplify   ├─► rejected ──────────► WriteShards
-                                                   +filter, one    ├─► dead letters ──────► WriteShards
-                                                   committed file  └─► per-WARC summaries
-                                                   per WARC)                    └──► stats.json, report.html
+    InputFiles ─► ExtractWarc ─┬─► documents ─► Dedup ─► WriteShards (documents, rejected)
+                 (read+simplify ├─► rejected ────────────► WriteShards
+                  +filter; one  ├─► dead letters ────────► WriteShards
+                  committed     └─► per-WARC summaries ──► stats.json, report.html
+                  file per WARC)
 
 ExtractWarc is the expensive, resumable step: it writes one intermediate file per WARC under
 `<output>/intermediate/`, committed atomically, and re-runs read that file back instead of
@@ -61,7 +61,6 @@ from htlm.pipeline.mhtml import SimplifyConfig
 from htlm.pipeline.report import histogram, log_edges, merge_histograms, render_report
 from htlm.pipeline.warc import ReaderLimits, read_pages
 
-LOG = logging.getLogger("htlm.pipeline")
 SUMMARY = "summary"
 INTERMEDIATE_DIR = "intermediate"
 LENGTH_EDGES = log_edges(10, 10_000_000)
