@@ -26,7 +26,13 @@ from typing import Any
 
 import numpy as np
 from htlm.pipeline.databin import split_of, token_stats_from_counts, write_split
-from htlm.pipeline.tokenizer import Tokenizer, TokenizerSettings, sample_documents, train_tokenizer
+from htlm.pipeline.tokenizer import (
+    UINT16_LIMIT,
+    Tokenizer,
+    TokenizerSettings,
+    sample_documents,
+    train_tokenizer,
+)
 
 # ---------------------------------------------------------------------------------------
 # train
@@ -275,15 +281,19 @@ def binarize_main(argv: list[str]) -> int:
         usage = "give --input 'documents-*.jsonl.gz' --spm-model MODEL --destdir FOLDER"
         print(f"htlm-tokenizer binarize: {usage}", file=sys.stderr)
         return 2
-    model = _local_copy(options.spm_model)
-    dictionary = os.path.join(os.path.dirname(model), "dict.txt")
-    if not os.path.exists(dictionary):
+    from apache_beam.io.filesystems import FileSystems
+
+    # Workers read the model and dict.txt where the flag says (gs:// on Dataflow), not from here.
+    dictionary = options.spm_model.rsplit("/", 1)[0] + "/dict.txt" if "/" in options.spm_model else "dict.txt"
+    if not FileSystems.exists(dictionary):
         print(
-            f"htlm-tokenizer binarize: no dict.txt beside {options.spm_model} (run `train` first)",
-            file=sys.stderr,
+            f"htlm-tokenizer binarize: no {dictionary} beside the model (run `train` first)", file=sys.stderr
         )
         return 2
-    vocab = Tokenizer(model).vocab_size
+    vocab = Tokenizer(_local_copy(options.spm_model)).vocab_size
+    if vocab >= UINT16_LIMIT:
+        print(f"htlm-tokenizer binarize: {vocab} symbols do not fit uint16 token ids", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     with beam.Pipeline(options=options) as pipeline:
         build_binarize(pipeline, options, inputs, vocab, dictionary)
