@@ -8,6 +8,7 @@ to shards and each shard is sorted, so the same input gives the same bytes.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import io
@@ -158,6 +159,26 @@ def _write_shard(
     path = shard_path(output, prefix, shard, shards)
     ordered = sorted(records, key=lambda record: (key(record), dumps(record)))
     return path, write_jsonl_gz(path, ordered)
+
+
+def print_help(prog: str, description: str, own: type[PipelineOptions]) -> None:
+    """`--help` for a Beam job: its own flags, then the standard Beam flags that matter most.
+
+    Beam's own parser registers flags lazily and prints an empty help; this one shows them.
+    """
+    from apache_beam.options.pipeline_options import GoogleCloudOptions, SetupOptions, WorkerOptions
+
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog="Every other Beam flag works too (see Beam's PipelineOptions); runners: DirectRunner "
+        "(default, multi-process on all cores), DataflowRunner, FlinkRunner, SparkRunner, PortableRunner.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    own._add_argparse_args(parser.add_argument_group(f"{prog} flags"))
+    for options in (StandardOptions, DirectOptions, GoogleCloudOptions, WorkerOptions, SetupOptions):
+        options._add_argparse_args(parser.add_argument_group(f"Beam: {options.__name__}"))
+    parser.print_help()
 
 
 def runner_options(argv: list[str] | None) -> PipelineOptions:

@@ -38,6 +38,7 @@ from htlm.pipeline.beam_io import (
     InputFiles,
     WriteShards,
     open_source,
+    print_help,
     read_jsonl_gz,
     runner_options,
     write_jsonl_gz,
@@ -95,25 +96,65 @@ class HtlmPipelineOptions(PipelineOptions):
         parser.add_argument(
             "--langs", default="all", help="keep these languages (en,de,...) or 'all' (default)"
         )
-        parser.add_argument("--min_lang_score", type=float, default=FilterConfig.min_lang_score)
         parser.add_argument(
-            "--min_text_chars", "--min-text-chars", type=int, default=FilterConfig.min_text_chars
+            "--min_lang_score",
+            type=float,
+            default=FilterConfig.min_lang_score,
+            help="language-ID probability below which the page's own lang attribute decides",
         )
         parser.add_argument(
-            "--max_text_chars", "--max-text-chars", type=int, default=FilterConfig.max_text_chars
+            "--min_text_chars",
+            "--min-text-chars",
+            type=int,
+            default=FilterConfig.min_text_chars,
+            help="drop documents with less text (too-short)",
         )
-        parser.add_argument("--min_text_ratio", type=float, default=SimplifyConfig.min_text_ratio)
+        parser.add_argument(
+            "--max_text_chars",
+            "--max-text-chars",
+            type=int,
+            default=FilterConfig.max_text_chars,
+            help="drop documents with more text (too-long)",
+        )
+        parser.add_argument(
+            "--min_text_ratio",
+            type=float,
+            default=SimplifyConfig.min_text_ratio,
+            help="keep a page only if text/MHTML characters exceed this (paper: 0.46)",
+        )
         parser.add_argument("--no_near_dup", action="store_true", help="skip MinHash near-duplicate removal")
-        parser.add_argument("--minhash_perm", type=int, default=DedupConfig.num_perm)
-        parser.add_argument("--minhash_threshold", type=float, default=DedupConfig.threshold)
-        parser.add_argument("--shingle_size", type=int, default=DedupConfig.shingle_size)
-        parser.add_argument("--docs_per_shard", type=int, default=50_000)
+        parser.add_argument(
+            "--minhash_perm", type=int, default=DedupConfig.num_perm, help="MinHash permutations"
+        )
+        parser.add_argument(
+            "--minhash_threshold",
+            type=float,
+            default=DedupConfig.threshold,
+            help="Jaccard similarity treated as near-duplicate (sets LSH bands x rows)",
+        )
+        parser.add_argument(
+            "--shingle_size",
+            type=int,
+            default=DedupConfig.shingle_size,
+            help="words per shingle (CJK: characters)",
+        )
+        parser.add_argument(
+            "--docs_per_shard",
+            type=int,
+            default=50_000,
+            help="documents per output shard; the shard count follows at run time",
+        )
         parser.add_argument(
             "--keep_rejected_pages",
             action="store_true",
             help="store the full page in rejected-* records (large)",
         )
-        parser.add_argument("--max_record_bytes", type=int, default=ReaderLimits().max_record_bytes)
+        parser.add_argument(
+            "--max_record_bytes",
+            type=int,
+            default=ReaderLimits().max_record_bytes,
+            help="larger WARC records are skipped and counted as too-large",
+        )
         parser.add_argument(
             "--warc_timeout",
             type=float,
@@ -128,9 +169,14 @@ class HtlmPipelineOptions(PipelineOptions):
             "crash in a C library costs that page only (0 = in-process, no isolation)",
         )
         parser.add_argument("--max_concurrent_downloads", type=int, default=4, help="per worker process")
-        parser.add_argument("--http_retries", type=int, default=5)
+        parser.add_argument(
+            "--http_retries",
+            type=int,
+            default=5,
+            help="retries per https WARC (503, SlowDown, dropped connections)",
+        )
         parser.add_argument("--http_backoff", type=float, default=1.0, help="first retry delay (s), doubling")
-        parser.add_argument("--no_progress", action="store_true")  # fmt: skip
+        parser.add_argument("--no_progress", action="store_true", help="no progress bar")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------
@@ -531,6 +577,9 @@ def _watch_progress(output: str, total: int | None, stop: threading.Event) -> No
 
 def parse_options(argv: list[str] | None) -> HtlmPipelineOptions:
     """Parse the job's flags (see `runner_options`) and check that the inputs exist."""
+    if argv and ("-h" in argv or "--help" in argv):
+        print_help("htlm-pipeline", __doc__, HtlmPipelineOptions)
+        raise SystemExit(0)
     job = runner_options(argv).view_as(HtlmPipelineOptions)
     if not job.input and not job.crawl:
         raise SystemExit("htlm-pipeline: give --input PATTERN (repeatable) and/or --crawl CC-MAIN-YYYY-WW")

@@ -82,6 +82,12 @@ def train_main(argv: list[str]) -> int:
 # binarize (Beam)
 
 
+BINARIZE_HELP = """Encode every document of documents-*.jsonl.gz shards with the trained tokenizer and write
+fairseq data-bin shards: DESTDIR/shardK/train.bin|idx, DESTDIR/shard0/valid.bin|idx, dict.txt in
+each, and DESTDIR/stats.json. Train/valid is split by a hash of the URL. Give --input (repeatable),
+--spm-model and --destdir."""
+
+
 @functools.cache
 def binarize_options_class() -> Any:
     from apache_beam.options.pipeline_options import PipelineOptions
@@ -271,9 +277,12 @@ def build_binarize(pipeline: Any, options: Any, inputs: list[str], vocab: int, d
 
 def binarize_main(argv: list[str]) -> int:
     import apache_beam as beam
-    from htlm.pipeline.beam_io import runner_options
+    from htlm.pipeline.beam_io import print_help, runner_options
     from htlm.pipeline.job import HtlmPipelineOptions
 
+    if "-h" in argv or "--help" in argv:
+        print_help("htlm-tokenizer binarize", BINARIZE_HELP, binarize_options_class())
+        return 0
     beam_options = runner_options(argv)
     options = beam_options.view_as(binarize_options_class())
     inputs = beam_options.view_as(HtlmPipelineOptions).input

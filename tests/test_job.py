@@ -231,3 +231,16 @@ def test_a_warc_past_its_timeout_is_dead_lettered_by_beam(tmp_path: Path) -> Non
     (letter,) = lines(tmp_path, "dead_letter")
     assert letter["warc_file"] == str(warc) and "Timeout" in letter["error"]
     assert_accounted(stats, tmp_path)
+
+
+def test_help_lists_the_jobs_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        job.run(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("--input", "--crawl", "--langs", "--record_timeout", "--runner", "--project"):
+        assert flag in text
+    from htlm.pipeline.tokenizer_cli import main as tokenizer_main
+
+    assert tokenizer_main(["binarize", "--help"]) == 0
+    assert "--spm_model" in capsys.readouterr().out
