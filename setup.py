@@ -32,6 +32,7 @@ setup(
     },
     install_requires=[
         "apache-beam==2.77.*",
+        "brotli>=1.1",  # Content-Encoding: br
         "lxml>=5.2,<7",
         "charset-normalizer>=3.3,<4",
         "numpy>=1.26",
