@@ -15,6 +15,7 @@ import io
 import json
 import math
 import os
+import shutil
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -47,7 +48,7 @@ def write_jsonl_gz(path: str, records: Iterable[dict[str, Any]]) -> int:
         for record in records:
             out.write(dumps(record))
             count += 1
-    _commit(partial, path)
+    commit(partial, path)
     return count
 
 
@@ -56,13 +57,25 @@ def write_text(path: str, text: str) -> None:
     partial = path + ".partial"
     with FileSystems.create(partial, compression_type=CompressionTypes.UNCOMPRESSED) as channel:
         channel.write(text.encode("utf-8"))
-    _commit(partial, path)
+    commit(partial, path)
 
 
-def _commit(partial: str, path: str) -> None:
+def commit(partial: str, path: str) -> None:
+    """Give a finished temporary file its final name (replacing an older one)."""
     if FileSystems.exists(path):
         FileSystems.delete([path])
     FileSystems.rename([partial], [path])
+
+
+def copy_file(source: str, target: str) -> None:
+    """Copy a file between any Beam filesystems, atomically at the target."""
+    partial = target + ".partial"
+    with (
+        FileSystems.open(source, compression_type=CompressionTypes.UNCOMPRESSED) as reader,
+        FileSystems.create(partial, compression_type=CompressionTypes.UNCOMPRESSED) as writer,
+    ):
+        shutil.copyfileobj(reader, writer, 1 << 20)
+    commit(partial, target)
 
 
 def read_jsonl_gz(path: str) -> Iterator[dict[str, Any]]:

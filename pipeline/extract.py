@@ -96,7 +96,7 @@ def extract(
         elif STREAM_FAILED in entry.detail:
             raise SourceFailed(f"{entry.warc_file}: {entry.detail}")
         else:
-            yield {"kind": REJECTED, **rejection_record(entry, entry.reason, entry.detail)}
+            yield rejected_outcome(entry.url, entry.warc_file, entry.record_id, entry.reason, entry.detail)
 
 
 def isolated_outcome(call: IsolatedCall) -> Callable[[Page], dict[str, Any]]:
@@ -111,24 +111,42 @@ def isolated_outcome(call: IsolatedCall) -> Callable[[Page], dict[str, Any]]:
     return outcome
 
 
+def rejected_outcome(
+    url: str | None, warc_file: str, record_id: str | None, reason: str, detail: str
+) -> dict[str, Any]:
+    """A rejected outcome: the rejection record, tagged for the job's partition."""
+    return {"kind": REJECTED, **rejection_record(url, warc_file, record_id, reason, detail)}
+
+
 def dead_letter(
-    warc_file: str, record_id: str | None, url: str | None, stage: str, error: BaseException
+    warc_file: str,
+    record_id: str | None,
+    url: str | None,
+    stage: str,
+    error: BaseException | str,
+    trace: str = "",
 ) -> dict:
-    """A dead-letter outcome: where it happened and the error, with the last frames of its traceback."""
-    frames = traceback.format_exception(type(error), error, error.__traceback__, limit=-3)
+    """A dead-letter outcome: where it happened and the error, with the last frames of its traceback.
+
+    `error` is the exception itself, or its description when only that survived (Beam's own
+    exception handling hands over the type, the message and the formatted traceback).
+    """
+    if isinstance(error, BaseException):
+        trace = "".join(traceback.format_exception(type(error), error, error.__traceback__, limit=-3))
+        error = f"{type(error).__name__}: {error}"
     return {
         "kind": DEAD_LETTER,
         "warc_file": warc_file,
         "warc_record_id": record_id,
         "url": url,
         "stage": stage,
-        "error": f"{type(error).__name__}: {error}"[:2000],
-        "traceback": "".join(frames)[-4000:],
+        "error": error[:2000],
+        "traceback": trace[-4000:],
     }
 
 
 def _rejected(page: Page, reason: str, detail: str, config: ExtractConfig) -> dict[str, Any]:
-    outcome = {"kind": REJECTED, **rejection_record(page, reason, detail)}
+    outcome = rejected_outcome(page.url, page.warc_file, page.record_id, reason, detail)
     if config.keep_rejected_pages:
         outcome["html"] = page.html
     return outcome

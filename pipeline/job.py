@@ -55,6 +55,7 @@ from htlm.pipeline.extract import (
     extract,
     isolated_outcome,
     outcome_for_page,
+    rejected_outcome,
 )
 from htlm.pipeline.filters import FilterConfig, parse_langs
 from htlm.pipeline.isolation import IsolatedCall
@@ -295,15 +296,10 @@ def read_intermediate(element: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def _dead_letter_from_beam(failure: tuple[Any, Any]) -> Iterator[dict[str, Any]]:
     """Beam's exception-handling output (element, (type, repr, traceback)) as our dead letter."""
     path, (error_type, error, frames) = failure
-    yield {
-        "kind": DEAD_LETTER,
-        "warc_file": str(path),
-        "warc_record_id": None,
-        "url": None,
-        "stage": "extract",
-        "error": f"{getattr(error_type, '__name__', error_type)}: {error}"[:2000],
-        "traceback": "".join(frames)[-4000:] if isinstance(frames, list) else str(frames)[-4000:],
-    }
+    trace = "".join(frames) if isinstance(frames, list) else str(frames)
+    yield dead_letter(
+        str(path), None, None, "extract", f"{getattr(error_type, '__name__', error_type)}: {error}", trace
+    )
     yield {"kind": SUMMARY, "warc_file": str(path), "records": 1, "failed": True}
 
 
@@ -374,11 +370,10 @@ def _decide(joined: tuple[str, dict[str, list]]) -> Iterator[Any]:
             yield {key: value for key, value in record.items() if key not in ("_dedup", "kind")}
         else:
             Metrics.counter("htlm", reason).inc()
-            yield beam.pvalue.TaggedOutput(
-                REJECTED,
-                {"kind": REJECTED, "url": record["url"], "warc_file": record["warc_file"],
-                 "warc_record_id": record["warc_record_id"], "reason": reason, "detail": "dedup"},
-            )  # fmt: skip
+            outcome = rejected_outcome(
+                record["url"], record["warc_file"], record["warc_record_id"], reason, "dedup"
+            )
+            yield beam.pvalue.TaggedOutput(REJECTED, outcome)
 
 
 # ---------------------------------------------------------------------------------------

@@ -29,12 +29,14 @@ def document_record(page: Page, mhtml: MHTML) -> dict[str, Any]:
     }
 
 
-def rejection_record(page_or_drop: Any, reason: str, detail: str) -> dict[str, Any]:
+def rejection_record(
+    url: str | None, warc_file: str, record_id: str | None, reason: str, detail: str
+) -> dict[str, Any]:
     """The JSON-ready record of a dropped page or record: where it came from and why."""
     return {
-        "url": page_or_drop.url,
-        "warc_file": page_or_drop.warc_file,
-        "warc_record_id": page_or_drop.record_id,
+        "url": url,
+        "warc_file": warc_file,
+        "warc_record_id": record_id,
         "reason": reason,
         "detail": detail,
     }

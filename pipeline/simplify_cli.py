@@ -158,7 +158,8 @@ def run(
                 reason, detail = result.reason, result.detail
             summary.dropped[reason] += 1
             if rejected is not None:
-                rejected.write(json.dumps(rejection_record(entry, reason, detail), ensure_ascii=False) + "\n")
+                record = rejection_record(entry.url, entry.warc_file, entry.record_id, reason, detail)
+                rejected.write(json.dumps(record, ensure_ascii=False) + "\n")
             progress.set_postfix(kept=summary.kept, dropped=summary.records_in - summary.kept, refresh=False)
     return summary
 

@@ -474,19 +474,15 @@ class HttpStream(io.RawIOBase):
         self.size = total
 
     def _changed(self, what: str) -> None:
-        raise SourceError(
-            f"{self.url}: file changed during download ({what}) after {self.bytes_read} bytes (not retried)",
-            url=self.url,
-            status=self._last_status,
-            attempts=self.attempts,
-        )
+        self._give_up(f"file changed during download ({what}) after {self.bytes_read} bytes")
 
     def _inconsistent(self, what: str) -> None:
+        self._give_up(f"inconsistent response: {what}")
+
+    def _give_up(self, why: str) -> None:
+        """Fail without retrying: a retry could only splice two versions of the file together."""
         raise SourceError(
-            f"{self.url}: inconsistent response: {what} (not retried)",
-            url=self.url,
-            status=self._last_status,
-            attempts=self.attempts,
+            f"{self.url}: {why} (not retried)", url=self.url, status=self._last_status, attempts=self.attempts
         )
 
     def _close_response(self) -> None:

@@ -16,11 +16,9 @@ import glob
 import json
 import math
 import os
-import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -130,11 +128,10 @@ class _Encoder:
 def _local_copy(path: str) -> str:
     if os.path.exists(path):
         return path
-    from apache_beam.io.filesystems import FileSystems
+    from htlm.pipeline.beam_io import copy_file
 
     local = os.path.join(tempfile.mkdtemp(prefix="htlm-spm-"), os.path.basename(path))
-    with FileSystems.open(path) as source, open(local, "wb") as target:
-        shutil.copyfileobj(source, target)
+    copy_file(path, local)
     return local
 
 
@@ -147,6 +144,7 @@ def write_databin_shard(
     Returns (split, shard, documents, tokens).
     """
     from apache_beam.io.filesystems import FileSystems
+    from htlm.pipeline.beam_io import copy_file
 
     ordered = [ids for _, ids in sorted(items, key=lambda item: item[0])]
     folder = FileSystems.join(destdir, f"shard{shard}")
@@ -155,47 +153,9 @@ def write_databin_shard(
         if not FileSystems.exists(folder):
             FileSystems.mkdirs(folder)
         for suffix in (".bin", ".idx"):
-            _copy(os.path.join(local, split + suffix), FileSystems.join(folder, split + suffix))
-    _copy(dictionary, FileSystems.join(folder, "dict.txt"))
+            copy_file(os.path.join(local, split + suffix), FileSystems.join(folder, split + suffix))
+    copy_file(dictionary, FileSystems.join(folder, "dict.txt"))
     return split, shard, documents, tokens
-
-
-def _copy(source: str, target: str) -> None:
-    from apache_beam.io.filesystems import FileSystems
-
-    partial = target + ".partial"
-    with FileSystems.open(source) as reader, FileSystems.create(partial) as writer:
-        shutil.copyfileobj(reader, writer, 1 << 20)
-    if FileSystems.exists(target):
-        FileSystems.delete([target])
-    FileSystems.rename([partial], [target])
-
-
-class _LengthCounts:
-    """A Beam CombineFn (built lazily) counting documents per token length: exact, compact stats."""
-
-    @staticmethod
-    def build() -> Any:
-        import apache_beam as beam
-
-        class LengthCounts(beam.CombineFn):
-            def create_accumulator(self) -> Counter[int]:
-                return Counter()
-
-            def add_input(self, accumulator: Counter[int], length: int) -> Counter[int]:
-                accumulator[length] += 1
-                return accumulator
-
-            def merge_accumulators(self, accumulators: Iterable[Counter[int]]) -> Counter[int]:
-                merged: Counter[int] = Counter()
-                for accumulator in accumulators:
-                    merged.update(accumulator)
-                return merged
-
-            def extract_output(self, accumulator: Counter[int]) -> dict[int, int]:
-                return dict(accumulator)
-
-        return LengthCounts()
 
 
 def build_binarize(pipeline: Any, options: Any, inputs: list[str], vocab: int, dictionary: str) -> Any:
@@ -239,11 +199,8 @@ def build_binarize(pipeline: Any, options: Any, inputs: list[str], vocab: int, d
             )
         )
     )
-    lengths = (
-        encoded
-        | "Lengths" >> beam.Map(lambda item: len(item[2]))
-        | beam.CombineGlobally(_LengthCounts.build())
-    )
+    # Documents per token length: exact statistics from a table no longer than the longest document.
+    lengths = encoded | "Lengths" >> beam.Map(lambda item: len(item[2])) | beam.combiners.Count.PerElement()
 
     def finish(_: Any, written: list, counts: dict) -> dict:
         stats = {
@@ -270,8 +227,7 @@ def build_binarize(pipeline: Any, options: Any, inputs: list[str], vocab: int, d
     return (
         pipeline
         | "Finish" >> beam.Create([None])
-        | "Stats"
-        >> beam.Map(finish, written=beam.pvalue.AsList(written), counts=beam.pvalue.AsSingleton(lengths))
+        | "Stats" >> beam.Map(finish, written=beam.pvalue.AsList(written), counts=beam.pvalue.AsDict(lengths))
     )
 
 
