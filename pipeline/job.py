@@ -425,6 +425,11 @@ class DocumentStats(beam.CombineFn):
         return {**accumulator, "languages": dict(accumulator["languages"].most_common())}
 
 
+def shard_kind(path: str) -> str:
+    """`.../documents-00000-of-00004.jsonl.gz` -> `documents` (also rejected, dead_letter)."""
+    return path.rsplit("/", 1)[-1].split("-", 1)[0]
+
+
 def build_stats(
     summaries: list[dict],
     rejected: dict[str, int],
@@ -434,15 +439,13 @@ def build_stats(
 ) -> dict[str, Any]:
     """stats.json: counts per outcome, the funnel, histograms, and the accounting invariant."""
     records_in = sum(summary["records"] for summary in summaries)
-    kept = sum(lines for path, lines in shards if "/documents-" in path or path.startswith("documents-"))
+    kept = sum(lines for path, lines in shards if shard_kind(path) == "documents")
     dropped = dict(sorted(rejected.items(), key=lambda item: -item[1]))
     dead_total = sum(dead.values())
     reader_drops = sum(rejected.get(reason, 0) for reason in reasons.READER_REASONS)
-    simplify_drops = sum(
-        count
-        for reason, count in rejected.items()
-        if reason in reasons.SIMPLIFY_REASONS and reason != reasons.LANG
-    )
+    # too-large is also a reader reason and lang a filter here: each is counted in one stage only.
+    simplify_only = set(reasons.SIMPLIFY_REASONS) - set(reasons.READER_REASONS) - set(reasons.FILTER_REASONS)
+    simplify_drops = sum(rejected.get(reason, 0) for reason in simplify_only)
     filter_drops = sum(rejected.get(reason, 0) for reason in reasons.FILTER_REASONS)
     dedup_drops = sum(rejected.get(reason, 0) for reason in reasons.DEDUP_REASONS)
     html_pages = records_in - reader_drops - dead.get("read", 0) - dead.get("extract", 0)
@@ -481,9 +484,7 @@ def _write_stats(
 ) -> dict:
     stats = build_stats(summaries, rejected, dead, documents, shards)
     stats["outputs"] = {
-        kind: sorted(
-            path.rsplit("/", 1)[-1] for path, _ in shards if path.rsplit("/", 1)[-1].startswith(kind + "-")
-        )
+        kind: sorted(path.rsplit("/", 1)[-1] for path, _ in shards if shard_kind(path) == kind)
         for kind in ("documents", "rejected", "dead_letter")
     }
     _remove_stale_shards(output, {path for path, _ in shards})
