@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 FAIRSEQ := fairseq-fixed==0.12.3.1
 DEMO_OUT ?= out/demo
+# The four sound real crawls in tests/data/warc (keep in step with tests/conftest.py's DEMO_WARCS).
+DEMO_WARCS := cc-whirlwind/whirlwind.warc.gz dolma-wget-warc/sample-0000.warc.gz \
+	resiliparse-fastwarc/clueweb-quirk.warc.gz resiliparse-fastwarc/warcfile.warc.gz
 
 .PHONY: install demo test lint bench clean
 
@@ -23,7 +26,7 @@ $(VENV)/.installed: setup.py
 	touch $@
 
 demo: install
-	$(BIN)/htlm-pipeline --input 'tests/data/warc/*/*.warc.gz' --output $(DEMO_OUT)
+	$(BIN)/htlm-pipeline $(foreach w,$(DEMO_WARCS),--input tests/data/warc/$(w)) --output $(DEMO_OUT)
 	$(BIN)/htlm-tokenizer train --input '$(DEMO_OUT)/documents-*.jsonl.gz' --model-prefix $(DEMO_OUT)/tokenizer/spm --vocab-size 4000
 	$(BIN)/htlm-tokenizer binarize --input '$(DEMO_OUT)/documents-*.jsonl.gz' --spm-model $(DEMO_OUT)/tokenizer/spm.model --destdir $(DEMO_OUT)/data-bin --valid-fraction 0.1
 

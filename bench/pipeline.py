@@ -1,6 +1,6 @@
 """Benchmark: the Beam job's overhead over the bare library loop, and what a crawl would cost.
 
-The pages are real (../shared/testdata: the scrapinghub benchmark, Readability's test pages,
+The pages are real (tests/data/pages: the scrapinghub benchmark, Readability's test pages,
 inscriptis' real-world pages); the WARC framing around them is built here by
 `htlm.pipeline.warc_writer` (Common Crawl-like WARC and HTTP headers, one gzip member per
 record). Each page is written --copies times under different URLs, so dedup has real work.
@@ -30,14 +30,14 @@ from htlm.pipeline.extract import ExtractConfig, extract
 from htlm.pipeline.warc import read_pages
 from htlm.pipeline.warc_writer import write_warc
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+PAGE_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pages"
 CRAWL_WARCS, PAGES_PER_WARC = 90_000, 35_000
 
 
 def real_pages() -> list[bytes]:
-    paths = sorted((TESTDATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))
-    paths += sorted((TESTDATA / "mozilla-readability" / "test-pages").glob("*/source.html.gz"))
-    paths += sorted((TESTDATA / "inscriptis-html" / "html").glob("real-world/*.html"))
+    paths = sorted((PAGE_DATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))
+    paths += sorted((PAGE_DATA / "mozilla-readability" / "test-pages").glob("*/source.html.gz"))
+    paths += sorted((PAGE_DATA / "inscriptis-html" / "html").glob("real-world/*.html"))
     return [gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes() for p in paths]
 
 

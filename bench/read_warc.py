@@ -1,7 +1,7 @@
 """Benchmark: our WARC reader against warcio and FastWARC on the same real WARC bytes.
 
 Each engine reads every record and its full (decompressed) block of the real WARCs in
-../shared/testdata that all three can read, best of --rounds rounds (CPU time). Ours also
+tests/data/warc that all three can read, best of --rounds rounds (CPU time). Ours also
 parses HTTP, decodes bodies and charsets, and accounts for every record. Nothing here is a
 pass/fail test.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from htlm.pipeline.warc import read_pages
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+WARC_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "warc"
 FILES = [
     "aut-warc/IAH-20080430204825-00000-blackbook.warc.gz",
     "resiliparse-fastwarc/warcfile.warc.gz",
@@ -67,7 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    blobs = [(TESTDATA / name).read_bytes() for name in FILES]
+    blobs = [(WARC_DATA / name).read_bytes() for name in FILES]
     megabytes = sum(map(len, blobs)) / 1e6
     print(f"{len(blobs)} real WARC files, {megabytes:.1f} MB on disk, best of {args.rounds} rounds, CPU time")
     engines = {"htlm read_pages": ours, "warcio": warcio_reader}

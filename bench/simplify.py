@@ -1,6 +1,6 @@
 """Benchmark: `simplify` against an lxml parse of the same pages (the floor) and against peers.
 
-Runs on one core over the real HTML pages in ../shared/testdata (scrapinghub benchmark,
+Runs on one core over the real HTML pages in tests/data/pages (scrapinghub benchmark,
 Mozilla Readability's test pages, inscriptis' real-world pages), decoded to str beforehand so
 that every engine does the same work. Prints docs/s and MB/s per engine and the ratios:
   simplify / lxml-parse   (target: <= 2x)
@@ -22,14 +22,14 @@ from pathlib import Path
 import lxml.etree as etree
 from htlm.pipeline.mhtml import simplify
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+PAGE_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pages"
 
 
 def load_pages(limit: int | None) -> list[str]:
     """The real pages, decoded (all are UTF-8 or declared so)."""
-    paths = sorted((TESTDATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))
-    paths += sorted((TESTDATA / "mozilla-readability" / "test-pages").glob("*/source.html.gz"))
-    paths += sorted((TESTDATA / "inscriptis-html" / "html").glob("real-world/*.html"))
+    paths = sorted((PAGE_DATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))
+    paths += sorted((PAGE_DATA / "mozilla-readability" / "test-pages").glob("*/source.html.gz"))
+    paths += sorted((PAGE_DATA / "inscriptis-html" / "html").glob("real-world/*.html"))
     pages = []
     for path in paths:
         raw = path.read_bytes()

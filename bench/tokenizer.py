@@ -1,6 +1,6 @@
 """Benchmark: encoding speed of the tokenizer, and the binarize job against the bare encode loop.
 
-Real pages (../shared/testdata: scrapinghub, Readability, inscriptis) are simplified to MHTML
+Real pages (tests/data/pages: scrapinghub, Readability, inscriptis) are simplified to MHTML
 and written as a documents shard (--copies times, under different URLs); a tokenizer is
 trained on them (--vocab-size). Printed, all measured in this run:
   encode: tokens/s and MB/s of MHTML on one core (`Tokenizer.encode`)
@@ -29,12 +29,12 @@ from htlm.pipeline.mhtml import MHTML, SimplifyConfig, simplify
 from htlm.pipeline.tokenizer import Tokenizer, TokenizerSettings, train_tokenizer
 from htlm.pipeline.tokenizer_cli import main as tokenizer_main
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+PAGE_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pages"
 
 
 def real_mhtml() -> list[str]:
-    paths = sorted((TESTDATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))
-    paths += sorted((TESTDATA / "mozilla-readability" / "test-pages").glob("*/source.html.gz"))
+    paths = sorted((PAGE_DATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))
+    paths += sorted((PAGE_DATA / "mozilla-readability" / "test-pages").glob("*/source.html.gz"))
     pages = [gzip.decompress(path.read_bytes()).decode("utf-8", "replace") for path in paths]
     results = [simplify(page, SimplifyConfig(min_text_ratio=0.0)) for page in pages]
     return [result.html for result in results if isinstance(result, MHTML)]

@@ -9,8 +9,18 @@ import pytest
 pytest_plugins = ("tests.fault_server",)  # the `server` fixture: a local HTTP server with scripted faults
 
 ROOT = Path(__file__).resolve().parents[1]
-TESTDATA = ROOT.parent / "shared" / "testdata"  # ../shared/testdata from the project root
-BUNDLED_WARCS = ROOT / "tests" / "data" / "warc"
+WARC_DATA = ROOT / "tests" / "data" / "warc"  # every real WARC/ARC file, corrupt ones included
+PAGE_DATA = ROOT / "tests" / "data" / "pages"  # real HTML pages with ground truth
+# The four sound real crawls that `make demo` reads (keep in step with the Makefile's DEMO_WARCS).
+DEMO_WARCS = tuple(
+    WARC_DATA / name
+    for name in (
+        "cc-whirlwind/whirlwind.warc.gz",
+        "dolma-wget-warc/sample-0000.warc.gz",
+        "resiliparse-fastwarc/clueweb-quirk.warc.gz",
+        "resiliparse-fastwarc/warcfile.warc.gz",
+    )
+)
 
 _FIGURES: list[str] = []
 

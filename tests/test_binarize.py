@@ -11,16 +11,15 @@ from htlm.pipeline.mhtml import MHTML, SimplifyConfig, simplify
 from htlm.pipeline.tokenizer import Tokenizer
 from htlm.pipeline.tokenizer_cli import main
 
-from tests.conftest import TESTDATA
+from tests.conftest import PAGE_DATA
 
-pytestmark = pytest.mark.skipif(not TESTDATA.is_dir(), reason="shared test data not present")
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
     """A documents shard made of real pages (many scripts), as htlm-pipeline writes them."""
     folder = tmp_path_factory.mktemp("docs")
-    pages = sorted((TESTDATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))[:80]
+    pages = sorted((PAGE_DATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))[:80]
     records = []
     for index, path in enumerate(pages):
         result = simplify(

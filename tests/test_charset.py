@@ -10,14 +10,13 @@ import pytest
 from htlm.pipeline.charset import UndecodableError, codec_for_label, decode_html, looks_binary, meta_charset
 from htlm.pipeline.warc import Page, read_pages
 
-from tests.conftest import TESTDATA
+from tests.conftest import WARC_DATA
 
-needs_data = pytest.mark.skipif(not TESTDATA.is_dir(), reason="shared test data not present")
 
 
 @cache
 def pages_of(name: str) -> dict[str, Page]:
-    return {e.url: e for e in read_pages(TESTDATA / name) if isinstance(e, Page)}
+    return {e.url: e for e in read_pages(WARC_DATA / name) if isinstance(e, Page)}
 
 
 # (file, url, codec, source, words read in the decoded page by eye)
@@ -104,7 +103,6 @@ REAL_PAGES = [
 URLS = [page[1] for page in REAL_PAGES]
 
 
-@needs_data
 @pytest.mark.parametrize(("name", "url", "codec", "source", "words"), REAL_PAGES, ids=URLS)
 def test_real_pages_are_readable(name, url, codec, source, words):
     page = pages_of(name)[url]
@@ -114,7 +112,6 @@ def test_real_pages_are_readable(name, url, codec, source, words):
         assert word in page.html
 
 
-@needs_data
 def test_clueweb_euc_jp_pages():
     pages = pages_of("resiliparse-fastwarc/clueweb-quirk.warc.gz")
     assert len(pages) == 29
@@ -125,7 +122,6 @@ def test_clueweb_euc_jp_pages():
             assert word in page.html
 
 
-@needs_data
 def test_real_utf8_page_with_one_stray_latin1_byte():
     """forums.php says UTF-8 and holds one windows-1252 byte ("Caf\\xe9"): accepted, one U+FFFD."""
     page = pages_of("aut-warc/IAH-20080430204825-00000-blackbook.warc.gz")[

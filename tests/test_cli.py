@@ -12,9 +12,9 @@ import lxml.etree as etree
 import pytest
 from htlm.pipeline.simplify_cli import main
 
-from tests.conftest import BUNDLED_WARCS, TESTDATA
+from tests.conftest import DEMO_WARCS, WARC_DATA
 
-WARCS = sorted(BUNDLED_WARCS.glob("*/*.warc.gz"))
+WARCS = sorted(DEMO_WARCS)
 RECORD_FIELDS = {
     "url", "warc_file", "warc_record_id", "fetch_date", "lang", "title", "mhtml",
     "html_bytes", "text_chars", "mhtml_chars",
@@ -107,9 +107,8 @@ def test_missing_input_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFi
     assert "not a file" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not TESTDATA.is_dir(), reason="shared test data not present")
 def test_corrupt_warc_is_counted_not_fatal(tmp_path: Path) -> None:
-    clipped = TESTDATA / "resiliparse-fastwarc" / "clipped.warc.gz"
+    clipped = WARC_DATA / "resiliparse-fastwarc" / "clipped.warc.gz"
     assert (
         main([str(clipped), "-o", str(tmp_path / "d.jsonl"), "--stats", str(tmp_path / "s.json"), "-q"]) == 0
     )

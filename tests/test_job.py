@@ -11,7 +11,7 @@ import pytest
 from htlm.pipeline import job
 from htlm.pipeline.warc_writer import write_warc
 
-from tests.conftest import BUNDLED_WARCS, TESTDATA
+from tests.conftest import DEMO_WARCS, PAGE_DATA, WARC_DATA
 from tests.fault_server import FaultServer
 
 IN_MEMORY = ["--direct_running_mode=in_memory", "--no_progress"]
@@ -57,7 +57,7 @@ BUNDLED = {
 
 
 def test_bundled_warcs_default_multiprocess_runner(tmp_path: Path) -> None:
-    stats = run(tmp_path, BUNDLED_WARCS / "*" / "*.warc.gz", runner=["--no_progress"])
+    stats = run(tmp_path, *DEMO_WARCS, runner=["--no_progress"])
     # near-dup: two uraharajuku.st shop pages with the same description (Jaccard 0.80).
     assert (stats["records_in"], stats["kept"], stats["dropped"]) == (132, 35, BUNDLED)
     assert_accounted(stats, tmp_path)
@@ -69,9 +69,8 @@ def test_bundled_warcs_default_multiprocess_runner(tmp_path: Path) -> None:
     assert len(list((tmp_path / "intermediate").glob("*.jsonl.gz"))) == 4
 
 
-@pytest.mark.skipif(not TESTDATA.is_dir(), reason="shared test data not present")
 def test_every_real_and_corrupt_warc(tmp_path: Path) -> None:
-    stats = run(tmp_path, TESTDATA / "*" / "*.warc*", TESTDATA / "*" / "*.arc*")
+    stats = run(tmp_path, WARC_DATA / "*" / "*.warc*", WARC_DATA / "*" / "*.arc*")
     assert stats["inputs"]["files"] == 42
     assert stats["records_in"] == 1314
     assert stats["dropped"]["read-error"] == 12  # truncated gzip, garbage, cut records: counted, not fatal
@@ -81,7 +80,7 @@ def test_every_real_and_corrupt_warc(tmp_path: Path) -> None:
 
 
 def test_same_warc_listed_twice_and_copied(tmp_path: Path) -> None:
-    warc = BUNDLED_WARCS / "dolma-wget-warc" / "sample-0000.warc.gz"
+    warc = WARC_DATA / "dolma-wget-warc" / "sample-0000.warc.gz"
     once = run(tmp_path / "once", warc)
     copy = tmp_path / "copy-of-sample.warc.gz"
     shutil.copy(warc, copy)
@@ -94,11 +93,10 @@ def test_same_warc_listed_twice_and_copied(tmp_path: Path) -> None:
 
 
 def real_page() -> bytes:
-    bench = TESTDATA / "scrapinghub-article-extraction-benchmark" / "html"
+    bench = PAGE_DATA / "scrapinghub-article-extraction-benchmark" / "html"
     return gzip.decompress(sorted(bench.glob("*.html.gz"))[2].read_bytes())
 
 
-@pytest.mark.skipif(not TESTDATA.is_dir(), reason="shared test data not present")
 def test_near_duplicates_collapse(tmp_path: Path) -> None:
     page = real_page().decode("utf-8")
     words = page.split(" ")
@@ -107,7 +105,7 @@ def test_near_duplicates_collapse(tmp_path: Path) -> None:
     )  # ~1% of words
     assert edited != page
     other = gzip.decompress(
-        sorted((TESTDATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))[
+        sorted((PAGE_DATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))[
             3
         ].read_bytes()
     )
@@ -127,10 +125,10 @@ def test_near_duplicates_collapse(tmp_path: Path) -> None:
 
 
 def test_rerun_is_byte_identical_and_resumes(tmp_path: Path) -> None:
-    inputs = BUNDLED_WARCS / "*" / "*.warc.gz"
-    first = run(tmp_path, inputs)
+    inputs = DEMO_WARCS
+    first = run(tmp_path, *inputs)
     snapshot = {path.name: path.read_bytes() for path in tmp_path.glob("*-of-*.jsonl.gz")}
-    second = run(tmp_path, inputs)
+    second = run(tmp_path, *inputs)
     assert second["inputs"]["skipped_already_done"] == 4 and first["inputs"]["skipped_already_done"] == 0
     assert {path.name: path.read_bytes() for path in tmp_path.glob("*-of-*.jsonl.gz")} == snapshot
 
@@ -138,24 +136,24 @@ def test_rerun_is_byte_identical_and_resumes(tmp_path: Path) -> None:
     intermediate = sorted((tmp_path / "intermediate").glob("*.jsonl.gz"))[0]
     intermediate.rename(intermediate.with_name(intermediate.name + ".partial"))
     (tmp_path / "documents-00000-of-00001.jsonl.gz").unlink()
-    third = run(tmp_path, inputs)
+    third = run(tmp_path, *inputs)
     assert third["inputs"]["skipped_already_done"] == 3
     assert {path.name: path.read_bytes() for path in tmp_path.glob("*-of-*.jsonl.gz")} == snapshot
 
 
 def test_shard_count_follows_the_data_and_stale_shards_go(tmp_path: Path) -> None:
-    stats = run(tmp_path, BUNDLED_WARCS / "*" / "*.warc.gz", extra=("--docs_per_shard", "10"))
+    stats = run(tmp_path, *DEMO_WARCS, extra=("--docs_per_shard", "10"))
     shards = sorted(path.name for path in tmp_path.glob("documents-*.jsonl.gz"))
     assert shards == [f"documents-{i:05d}-of-00004.jsonl.gz" for i in range(4)]
     assert stats["outputs"]["documents"] == shards
-    run(tmp_path, BUNDLED_WARCS / "*" / "*.warc.gz", extra=("--docs_per_shard", "100"))
+    run(tmp_path, *DEMO_WARCS, extra=("--docs_per_shard", "100"))
     assert sorted(path.name for path in tmp_path.glob("documents-*.jsonl.gz")) == [
         "documents-00000-of-00001.jsonl.gz"
     ]
 
 
 def test_language_filter(tmp_path: Path) -> None:
-    stats = run(tmp_path, BUNDLED_WARCS / "*" / "*.warc.gz", extra=("--langs", "ja"))
+    stats = run(tmp_path, *DEMO_WARCS, extra=("--langs", "ja"))
     documents = lines(tmp_path, "documents")
     assert documents and {record["lang"] for record in documents} == {"ja"}
     assert stats["dropped"]["lang"] > 0
@@ -172,9 +170,9 @@ HTTP = ("--http_retries", "2", "--http_backoff", "0.05")
 
 
 def test_https_inputs_retry_and_a_broken_file_is_dead_lettered(tmp_path: Path, server: FaultServer) -> None:
-    whirlwind = (BUNDLED_WARCS / "cc-whirlwind" / "whirlwind.warc.gz").read_bytes()
-    sample = (BUNDLED_WARCS / "dolma-wget-warc" / "sample-0000.warc.gz").read_bytes()
-    warcfile = (BUNDLED_WARCS / "resiliparse-fastwarc" / "warcfile.warc.gz").read_bytes()
+    whirlwind = (WARC_DATA / "cc-whirlwind" / "whirlwind.warc.gz").read_bytes()
+    sample = (WARC_DATA / "dolma-wget-warc" / "sample-0000.warc.gz").read_bytes()
+    warcfile = (WARC_DATA / "resiliparse-fastwarc" / "warcfile.warc.gz").read_bytes()
     ok = server.add("/a/whirlwind.warc.gz", whirlwind)
     flaky = server.add(
         "/b/sample-0000.warc.gz", sample, ("status", 503, {}, b"busy"), ("status", 503, {}, SLOWDOWN)
@@ -188,8 +186,8 @@ def test_https_inputs_retry_and_a_broken_file_is_dead_lettered(tmp_path: Path, s
     assert "warcfile.warc.gz" in letter["error"] and "attempt" in letter["error"]
     assert len(server.seen("/b/sample-0000.warc.gz")) == 3  # two 503s, then the file
     assert_accounted(stats, tmp_path)
-    local = run(tmp_path / "local", BUNDLED_WARCS / "cc-whirlwind" / "whirlwind.warc.gz",
-                BUNDLED_WARCS / "dolma-wget-warc" / "sample-0000.warc.gz")  # fmt: skip
+    local = run(tmp_path / "local", WARC_DATA / "cc-whirlwind" / "whirlwind.warc.gz",
+                WARC_DATA / "dolma-wget-warc" / "sample-0000.warc.gz")  # fmt: skip
     assert local["kept"] == stats["kept"]
 
 
@@ -200,7 +198,7 @@ def test_crawl_listing_is_read_at_run_time(tmp_path: Path, server: FaultServer) 
     server.add(f"/crawl-data/{crawl}/warc.paths.gz", gzip.compress(listing.encode()))
     for name, folder in zip(names, ["cc-whirlwind", "dolma-wget-warc"], strict=True):
         server.add(
-            f"/crawl-data/{crawl}/segments/1/warc/{name}", (BUNDLED_WARCS / folder / name).read_bytes()
+            f"/crawl-data/{crawl}/segments/1/warc/{name}", (WARC_DATA / folder / name).read_bytes()
         )
     argv = ["--crawl", crawl, "--crawl_base_url", server.url("/"), "--max_files", "1", *HTTP]
     stats = job.run([*argv, "--output", str(tmp_path), *IN_MEMORY])
@@ -210,7 +208,6 @@ def test_crawl_listing_is_read_at_run_time(tmp_path: Path, server: FaultServer) 
     }
 
 
-@pytest.mark.skipif(not TESTDATA.is_dir(), reason="shared test data not present")
 def test_a_page_that_times_out_costs_only_that_page(tmp_path: Path) -> None:
     write_warc(
         str(tmp_path / "two.warc.gz"),
@@ -225,7 +222,7 @@ def test_a_page_that_times_out_costs_only_that_page(tmp_path: Path) -> None:
 
 
 def test_a_warc_past_its_timeout_is_dead_lettered_by_beam(tmp_path: Path) -> None:
-    warc = BUNDLED_WARCS / "dolma-wget-warc" / "sample-0000.warc.gz"
+    warc = WARC_DATA / "dolma-wget-warc" / "sample-0000.warc.gz"
     stats = run(tmp_path, warc, extra=("--warc_timeout", "0.001", "--record_timeout", "0"))
     assert stats["records_in"] == 1 and stats["dead_lettered"] == {"extract": 1}
     (letter,) = lines(tmp_path, "dead_letter")

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import BUNDLED_WARCS, ROOT
+from tests.conftest import ROOT, WARC_DATA
 
 
 def free_port() -> int:
@@ -42,8 +42,8 @@ def test_portable_runner_with_external_worker_pool(tmp_path: Path) -> None:
                 time.sleep(0.2)
         job = subprocess.run(
             [sys.executable, "-m", "htlm.pipeline",
-             "--input", str(BUNDLED_WARCS / "cc-whirlwind" / "whirlwind.warc.gz"),
-             "--input", str(BUNDLED_WARCS / "resiliparse-fastwarc" / "warcfile.warc.gz"),
+             "--input", str(WARC_DATA / "cc-whirlwind" / "whirlwind.warc.gz"),
+             "--input", str(WARC_DATA / "resiliparse-fastwarc" / "warcfile.warc.gz"),
              "--output", str(tmp_path / "out"), "--no_progress",
              "--runner=PortableRunner", "--job_endpoint=embed",
              "--environment_type=EXTERNAL", f"--environment_config=127.0.0.1:{port}",

@@ -11,10 +11,10 @@ import lxml.etree as etree
 import pytest
 from htlm.pipeline.mhtml import MHTML, SimplifyConfig, simplify
 
-from tests.conftest import TESTDATA
+from tests.conftest import PAGE_DATA
 
-SCRAPINGHUB = TESTDATA / "scrapinghub-article-extraction-benchmark"
-READABILITY = TESTDATA / "mozilla-readability" / "test-pages"
+SCRAPINGHUB = PAGE_DATA / "scrapinghub-article-extraction-benchmark"
+READABILITY = PAGE_DATA / "mozilla-readability" / "test-pages"
 
 
 def text_of(html: str) -> str:

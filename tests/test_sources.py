@@ -34,10 +34,10 @@ from htlm.pipeline.sources import (
 )
 from htlm.pipeline.warc import Dropped, read_pages
 
-from tests.conftest import BUNDLED_WARCS
+from tests.conftest import WARC_DATA
 from tests.fault_server import FaultServer
 
-WHIRLWIND = BUNDLED_WARCS / "cc-whirlwind" / "whirlwind.warc.gz"
+WHIRLWIND = WARC_DATA / "cc-whirlwind" / "whirlwind.warc.gz"
 LARGE = random.Random(20240522).randbytes(3 * 1024 * 1024 + 12345)
 SLOWDOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'

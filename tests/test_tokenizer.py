@@ -33,7 +33,7 @@ from htlm.pipeline.tokenizer import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import TESTDATA
+from tests.conftest import PAGE_DATA
 
 SMALL = TokenizerSettings(vocab_size=4000, num_threads=2)  # production default: 32,000
 
@@ -48,8 +48,8 @@ class Corpus:
 
 def real_mhtml_pages() -> list[tuple[str, str]]:
     """MHTML of every real test page the simplifier keeps (ratio filter off), in path order."""
-    sources = sorted((TESTDATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))
-    sources += sorted((TESTDATA / "mozilla-readability" / "test-pages").glob("*/source.html.gz"))
+    sources = sorted((PAGE_DATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))
+    sources += sorted((PAGE_DATA / "mozilla-readability" / "test-pages").glob("*/source.html.gz"))
     pages = []
     for path in sources:
         result = simplify(gzip.decompress(path.read_bytes()), SimplifyConfig(min_text_ratio=0.0))

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import TESTDATA
+from tests.conftest import WARC_DATA
 
 PAGE = "page"
 
@@ -150,30 +150,27 @@ WARCIO_READABLE = sorted(
 
 def archive_files() -> list[str]:
     return sorted(
-        str(path.relative_to(TESTDATA))
-        for path in TESTDATA.rglob("*")
+        str(path.relative_to(WARC_DATA))
+        for path in WARC_DATA.rglob("*")
         if path.is_file() and (".warc" in path.name or ".arc" in path.name)
     )
 
 
 @cache
 def entries_of(name: str) -> tuple[Page | Dropped, ...]:
-    return tuple(read_pages(TESTDATA / name))
+    return tuple(read_pages(WARC_DATA / name))
 
 
 def tally(entries: tuple[Page | Dropped, ...] | list[Page | Dropped]) -> dict[str, int]:
     return dict(Counter(PAGE if isinstance(e, Page) else e.reason for e in entries))
 
 
-needs_data = pytest.mark.skipif(not TESTDATA.is_dir(), reason="shared test data not present")
 
 
-@needs_data
 def test_table_covers_every_archive_file():
     assert sorted(EXPECTED) == archive_files()
 
 
-@needs_data
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_counts(name):
     entries = entries_of(name)
@@ -181,7 +178,6 @@ def test_counts(name):
     assert len(entries) == sum(EXPECTED[name].values())
 
 
-@needs_data
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_every_entry_accounted(name):
     entries = entries_of(name)
@@ -199,12 +195,11 @@ def test_every_entry_accounted(name):
         assert page.charset_source in ("bom", "http", "meta", "detected")
 
 
-@needs_data
 @pytest.mark.parametrize("name", WARCIO_READABLE)
 def test_agrees_with_warcio(name):
     """warcio's record types and HTTP statuses give the same split where it reads the file."""
     expected: Counter[str] = Counter()
-    with open(TESTDATA / name, "rb") as stream:
+    with open(WARC_DATA / name, "rb") as stream:
         for record in ArchiveIterator(stream):
             if record.rec_type != "response" or record.http_headers is None:
                 expected[NOT_RESPONSE] += 1
@@ -217,11 +212,10 @@ def test_agrees_with_warcio(name):
     assert tally(entries_of(name)) == dict(expected)
 
 
-@needs_data
 def test_offsets_point_at_gzip_members():
     """Per-record gzip: a page's offset is where its member starts (what a CDX index holds)."""
     name = "resiliparse-fastwarc/warcfile.warc.gz"
-    data = (TESTDATA / name).read_bytes()
+    data = (WARC_DATA / name).read_bytes()
     pages = [e for e in entries_of(name) if isinstance(e, Page)]
     for page in pages:
         record = zlib.decompressobj(31).decompress(data[page.offset :])
@@ -229,14 +223,12 @@ def test_offsets_point_at_gzip_members():
         assert page.record_id.encode() in record[:2000]
 
 
-@needs_data
 def test_whole_file_gzip_offsets_unknown_after_first():
     entries = entries_of("warcio/example-bad.warc.gz.bad")
     assert entries[0].offset == 0
     assert all(e.offset == -1 for e in entries[1:])
 
 
-@needs_data
 def test_clipped_record_reports_the_gzip_truncation_once():
     (entry,) = entries_of("resiliparse-fastwarc/clipped.warc.gz")
     assert isinstance(entry, Dropped) and entry.reason == READ_ERROR
@@ -244,7 +236,6 @@ def test_clipped_record_reports_the_gzip_truncation_once():
     assert "truncated record" in entry.detail and "gzip stream truncated" in entry.detail
 
 
-@needs_data
 def test_garbage_after_good_records():
     entries = entries_of("gowarc-corrupted/corrupted-trailing-bytes.warc.gz.open")
     assert all(isinstance(e, Page) for e in entries[:-1])
@@ -252,7 +243,6 @@ def test_garbage_after_good_records():
     assert entries[-1].reason == READ_ERROR and "55 bytes" in entries[-1].detail
 
 
-@needs_data
 def test_arc_fields():
     (filedesc, page) = entries_of("warcio/example.arc.gz")
     assert filedesc.reason == NOT_RESPONSE and filedesc.url.startswith("filedesc://")
@@ -261,7 +251,6 @@ def test_arc_fields():
     assert "Example Domain" in page.html
 
 
-@needs_data
 def test_arc_url_with_spaces():
     truncated = entries_of("warcio/example-space-in-url.arc")[1]
     assert truncated.url == (
@@ -269,7 +258,6 @@ def test_arc_url_with_spaces():
     )
 
 
-@needs_data
 def test_warc_quirks_on_real_files():
     wget = [e for e in entries_of("warcio/example-wget-bad-target-uri.warc.gz") if isinstance(e, Page)]
     assert wget[0].url == "http://example.com/"  # <...> stripped
@@ -293,7 +281,6 @@ class ReadOnly:
         return self._data.read(min(size, self._random.randint(1, 5000)))
 
 
-@needs_data
 @pytest.mark.parametrize(
     "name",
     [
@@ -307,7 +294,7 @@ class ReadOnly:
     ],
 )
 def test_streaming_equals_path(name):
-    streamed = tuple(read_pages(ReadOnly((TESTDATA / name).read_bytes()), Path(name).name))
+    streamed = tuple(read_pages(ReadOnly((WARC_DATA / name).read_bytes()), Path(name).name))
     assert streamed == entries_of(name)
 
 
