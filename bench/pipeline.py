@@ -1,9 +1,9 @@
 """Benchmark: the Beam job's overhead over the bare library loop, and what a crawl would cost.
 
 The pages are real (tests/data/pages: the scrapinghub benchmark, Readability's test pages,
-inscriptis' real-world pages); the WARC framing around them is built here by
-`htlm.pipeline.warc_writer` (Common Crawl-like WARC and HTTP headers, one gzip member per
-record). Each page is written --copies times under different URLs, so dedup has real work.
+inscriptis' real-world pages); the WARC framing around them is built with warcio's writer
+(`tests/warcs.py`: WARC/1.1 response records, one gzip member per record). Each page is
+written --copies times under different URLs, so dedup has real work.
 
   (a) library loop: read_pages + extract (simplify, filters, dedup keys), one process
   (b) the DirectRunner job, one worker (in-memory): the same, plus intermediates, dedup,
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import io
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,9 +29,12 @@ from pathlib import Path
 from htlm.pipeline import job
 from htlm.pipeline.extract import ExtractConfig, extract
 from htlm.pipeline.warc import read_pages
-from htlm.pipeline.warc_writer import write_warc
 
-PAGE_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pages"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the test helpers' WARC writer
+from tests.warcs import write_warc  # noqa: E402
+
+PAGE_DATA = ROOT / "tests" / "data" / "pages"
 CRAWL_WARCS, PAGES_PER_WARC = 90_000, 35_000
 
 

@@ -1,10 +1,10 @@
-"""HTTP/1.x response parsing and payload decoding for archived responses.
+"""HTTP payloads of archived responses: media types, Content-Encoding, HTML sniffing.
 
-Archived responses are messy: status lines without a reason phrase, bare ``\\n`` line ends,
-junk header lines, chunk framing that is wrong, and ``Content-Encoding`` headers that lie
-(Common Crawl and ClueWeb store bodies already decoded). Every function here is pure and
-tolerant where tolerance cannot invent content, and raises a ``ValueError`` subclass where
-it would have to guess.
+warcio parses the HTTP heads and undoes chunking (see warc.py); what is here it lacks.
+Archived ``Content-Encoding`` headers lie (Common Crawl and ClueWeb store bodies already
+decoded), and a compressed body can be a bomb: `decode_content` is bounded and tolerant
+where tolerance cannot invent content, and raises a ``ValueError`` subclass where it would
+have to guess (warcio's decoder writes errors to stderr and returns a short body).
 """
 
 from __future__ import annotations
@@ -21,14 +21,9 @@ GENERIC_MEDIA_TYPES = frozenset(
     {"", "application/octet-stream", "binary/octet-stream", "application/unknown", "unknown/unknown", "*/*"}
 )
 
-_STATUS_LINE = re.compile(rb"^HTTP/\d+(?:\.\d+)?[ \t]+(\d{3})(?:[ \t].*)?$")
 _HTML_SNIFF = re.compile(rb"<(?:!doctype\s+html|html|head|body)[\s>/]", re.IGNORECASE)
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 64 * 1024
-
-
-class HttpParseError(ValueError):
-    """The block is not an HTTP response."""
 
 
 class ContentDecodingError(ValueError):
@@ -37,41 +32,6 @@ class ContentDecodingError(ValueError):
 
 class ContentTooLarge(ValueError):
     """The decoded body would exceed the configured byte limit."""
-
-
-def parse_http_response(block: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Split an HTTP response block into (status, headers, body).
-
-    Tolerates a status line without reason phrase, ``\\n`` line ends and header lines
-    without a colon (skipped). A block without a blank line after the headers has an empty
-    body. Header bytes are decoded as Latin-1 (lossless). Raises HttpParseError when the
-    block does not start with an HTTP status line.
-    """
-    pos = 0
-    while block.startswith((b"\r\n", b"\n"), pos):  # a few writers put blank lines first
-        pos += 2 if block.startswith(b"\r\n", pos) else 1
-    end = block.find(b"\n", pos)
-    status_line = block[pos : len(block) if end < 0 else end].rstrip(b"\r")
-    match = _STATUS_LINE.match(status_line)
-    if match is None:
-        raise HttpParseError(f"not an HTTP status line: {status_line[:60]!r}")
-    status = int(match.group(1))
-    headers: list[tuple[str, str]] = []
-    pos = len(block) if end < 0 else end + 1
-    while pos < len(block):
-        end = block.find(b"\n", pos)
-        line = block[pos : len(block) if end < 0 else end].rstrip(b"\r")
-        pos = len(block) if end < 0 else end + 1
-        if not line:
-            return status, headers, block[pos:]
-        if line[:1] in (b" ", b"\t") and headers:  # obsolete line folding
-            name, value = headers[-1]
-            headers[-1] = (name, f"{value} {line.strip().decode('latin-1')}")
-            continue
-        name, sep, value = line.partition(b":")
-        if sep and name.strip() and b" " not in name.strip():
-            headers.append((name.strip().decode("latin-1"), value.strip().decode("latin-1")))
-    return status, headers, b""
 
 
 def header_value(headers: Headers, name: str) -> str | None:
@@ -88,49 +48,6 @@ def media_type(content_type: str | None) -> str:
     if not content_type:
         return ""
     return content_type.split(";", 1)[0].strip().lower()
-
-
-def decode_transfer(headers: Headers, body: bytes) -> bytes:
-    """Undo ``Transfer-Encoding: chunked``; return the body unchanged when the framing is invalid.
-
-    Common Crawl stores bodies de-chunked and renames the header to
-    ``X-Crawler-Transfer-Encoding``, which is therefore not applied. A body whose chunk
-    framing is broken (the header lies, or the writer de-chunked without renaming) is
-    returned as is rather than guessed at; a body that ends cleanly at a chunk boundary
-    without the final zero-size chunk keeps the chunks read.
-    """
-    encoding = header_value(headers, "Transfer-Encoding")
-    if encoding is None or "chunked" not in encoding.lower():
-        return body
-    dechunked = _dechunk(body)
-    return body if dechunked is None else dechunked
-
-
-def _dechunk(body: bytes) -> bytes | None:
-    parts: list[bytes] = []
-    pos = 0
-    while pos < len(body):
-        end = body.find(b"\n", pos)
-        if end < 0:
-            return None
-        size_text = body[pos:end].split(b";", 1)[0].strip()
-        if not size_text or len(size_text) > 16 or not all(c in b"0123456789abcdefABCDEF" for c in size_text):
-            return None
-        size = int(size_text, 16)
-        pos = end + 1
-        if size == 0:
-            return b"".join(parts)
-        if pos + size > len(body):
-            return None
-        parts.append(body[pos : pos + size])
-        pos += size
-        if body.startswith(b"\r\n", pos):
-            pos += 2
-        elif body.startswith(b"\n", pos):
-            pos += 1
-        elif pos != len(body):
-            return None
-    return b"".join(parts) if parts else None
 
 
 def decode_content(headers: Headers, body: bytes, max_bytes: int = 10 * 1024 * 1024) -> bytes:

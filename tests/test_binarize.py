@@ -14,7 +14,6 @@ from htlm.pipeline.tokenizer_cli import main
 from tests.conftest import PAGE_DATA
 
 
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
     """A documents shard made of real pages (many scripts), as htlm-pipeline writes them."""

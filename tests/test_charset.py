@@ -13,7 +13,6 @@ from htlm.pipeline.warc import Page, read_pages
 from tests.conftest import WARC_DATA
 
 
-
 @cache
 def pages_of(name: str) -> dict[str, Page]:
     return {e.url: e for e in read_pages(WARC_DATA / name) if isinstance(e, Page)}
