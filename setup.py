@@ -12,7 +12,6 @@ from setuptools import setup
 TRAIN = [
     "torch>=2.5,<2.15",
     "fairseq-fixed==0.12.3.1",
-    "sentencepiece==0.2.*",
 ]
 
 setup(
@@ -38,6 +37,11 @@ setup(
         "numpy>=1.26",
         "py3langid>=0.3",  # language ID whose model ships inside the package
         "tqdm>=4.66",
+        "sentencepiece==0.2.*",  # htlm-tokenizer; binarize writes fairseq's format without fairseq
+        "warcio>=1.7,<2",  # frames WARC/ARC records under read_pages
+        # Beam logs "apitools not found" at every import (SDK workers included, where no filter of
+        # ours runs) unless apitools is importable: a small pure-Python package.
+        "google-apitools>=0.5.31",
     ],
     extras_require={
         "train": TRAIN,
@@ -49,7 +53,6 @@ setup(
             "ruff>=0.6",
             "resiliparse>=0.14",
             "trafilatura>=1.12",
-            "warcio>=1.7",  # cross-checks our reader in tests
             "fastwarc>=0.14",  # bench/read_warc.py
             "build>=1.0",  # Beam stages --setup_file as an sdist built with it
         ],

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from htlm.pipeline.databin import import_indexed_dataset, write_split
+from htlm.pipeline.databin import write_split
 from htlm.pipeline.mhtml import MHTML, SimplifyConfig, simplify
 from htlm.pipeline.tokenizer import Tokenizer, TokenizerSettings, train_tokenizer
 from htlm.pipeline.tokenizer_cli import main as tokenizer_main
@@ -75,7 +75,6 @@ def main() -> None:
             f"{megabytes / encode_seconds:.2f} MB/s on one core"
         )
 
-        import_indexed_dataset()  # fairseq's import takes seconds: not part of either side
         started = time.perf_counter()
         with gzip.open(folder / "documents-00000-of-00001.jsonl.gz", "rt", encoding="utf-8") as lines:
             encoded = [tokenizer.encode(json.loads(line)["mhtml"]) for line in lines]

@@ -5,14 +5,15 @@ A data-bin folder holds `dict.txt` (from `htlm.pipeline.tokenizer`) and, per spl
 format, which `fairseq-train --dataset-impl mmap` (the default) reads; several shard folders
 are read as `data-bin/shard0:data-bin/shard1:...`.
 
-fairseq's own `MMapIndexedDatasetBuilder` writes the files (it works under numpy 2; what
-breaks there is `np.compat` in `TokenBlockDataset` at read time, see FAIRSEQ_NOTES.md). The
-format, for reference: `.bin` is the documents' ids back to back in the index's dtype
-(uint16 below 65,500 symbols); `.idx` is `MMIDIDX\\x00\\x00`, version 1 (uint64), a dtype code
-(uint8, 8 = uint16), the number of documents (uint64), then the sizes (int32) and the byte
-offsets (int64) of the documents.
+The files are written here, with numpy, in the format fairseq's `MMapIndexedDatasetBuilder`
+writes (byte for byte, a test checks it, and reads every shard back with fairseq's reader),
+so binarize needs no fairseq or torch on the machines it runs on (Beam workers included):
+`.bin` is the documents' ids back to back in the index's dtype (uint16 below 65,500 symbols,
+uint32 below 2**32, as fairseq's `best_fitting_int_dtype` picks); `.idx` is `MMIDIDX\\x00\\x00`,
+version 1 (uint64), a dtype code (uint8: 8 = uint16, 9 = uint32, 5 = int64), the number of
+documents (uint64), then the sizes (int32) and the byte offsets (int64) of the documents.
 
-Pure apart from fairseq's writer: numpy, torch (the writer takes tensors) and the standard library.
+Pure: numpy and the standard library.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import bisect
 import hashlib
 import math
 import os
+import struct
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
@@ -34,23 +36,15 @@ WINDOW = 1024  # BART/HTLM sequence length: the share of documents that fit is r
 LENGTH_EDGES = log_edges(10, 1_000_000, per_decade=4)  # fixed, so histograms of runs merge
 
 
-def import_indexed_dataset() -> Any:
-    """fairseq's `indexed_dataset` module, imported without fairseq's side effect on logging.
+_INDEX_MAGIC = b"MMIDIDX\x00\x00"
+_DTYPE_CODES = {np.dtype(np.uint16): 8, np.dtype(np.uint32): 9, np.dtype(np.int64): 5}  # fairseq's codes
 
-    Importing any part of fairseq imports all its tasks, and `tasks/text_to_speech.py` calls
-    `logging.basicConfig(level=DEBUG)`, which would flood every later log call with DEBUG
-    lines (Beam's included). The root logger's level and handlers are put back afterwards.
-    """
-    import logging
 
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    try:
-        from fairseq.data import indexed_dataset
-    finally:
-        root.setLevel(level)
-        root.handlers[:] = handlers
-    return indexed_dataset
+def index_dtype(vocab_size: int) -> np.dtype:
+    """The on-disk id dtype fairseq picks for a dictionary of `vocab_size` symbols."""
+    if vocab_size < 65500:
+        return np.dtype(np.uint16)
+    return np.dtype(np.uint32 if vocab_size < 4294967295 else np.int64)
 
 
 def write_split(
@@ -67,39 +61,43 @@ def write_split(
     document boundaries). `tokens` counts what is written, eos included. The files appear
     under their names only when complete (written under a temporary prefix, then renamed).
     """
-    import torch  # fairseq's writer, imported here: it takes seconds and only writers need it
-
-    indexed_dataset = import_indexed_dataset()
     prefix = os.fspath(prefix)
     if vocab_size <= EOS_ID:
         raise ValueError(f"vocab_size must exceed the specials, got {vocab_size}")
+    dtype = index_dtype(vocab_size)
     temporary = prefix + ".tmp"
-    builder = indexed_dataset.make_builder(
-        indexed_dataset.data_file_path(temporary), impl="mmap", vocab_size=vocab_size
-    )
-    count = tokens = 0
+    sizes: list[int] = []
     try:
-        for document in documents:
-            ids = np.asarray(document, dtype=np.int64)
-            if ids.size == 0:
-                continue
-            if ids.ndim != 1 or ids.min() < 0 or ids.max() >= vocab_size:
-                raise ValueError(f"document {count}: ids must be a flat sequence in [0, {vocab_size})")
-            if np.isin(ids, (BOS_ID, PAD_ID, EOS_ID)).any():
-                raise ValueError(f"document {count}: contains a <s>, <pad> or </s> id")
-            builder.add_item(torch.from_numpy(np.append(ids, EOS_ID)))
-            count += 1
-            tokens += ids.size + 1
-        builder.finalize(indexed_dataset.index_file_path(temporary))
+        with open(temporary + ".bin", "wb") as data:
+            for document in documents:
+                ids = np.asarray(document, dtype=np.int64)
+                if ids.size == 0:
+                    continue
+                where = f"document {len(sizes)}"
+                if ids.ndim != 1 or ids.min() < 0 or ids.max() >= vocab_size:
+                    raise ValueError(f"{where}: ids must be a flat sequence in [0, {vocab_size})")
+                if np.isin(ids, (BOS_ID, PAD_ID, EOS_ID)).any():
+                    raise ValueError(f"{where}: contains a <s>, <pad> or </s> id")
+                data.write(np.append(ids, EOS_ID).astype(dtype).tobytes())
+                sizes.append(ids.size + 1)
+        _write_index(temporary + ".idx", sizes, dtype)
     except BaseException:
-        getattr(builder, "_data_file", None) and builder._data_file.close()  # no close() in the builder
-        for path in (indexed_dataset.data_file_path(temporary), indexed_dataset.index_file_path(temporary)):
+        for path in (temporary + ".bin", temporary + ".idx"):
             if os.path.exists(path):
                 os.remove(path)
         raise
-    os.replace(indexed_dataset.data_file_path(temporary), indexed_dataset.data_file_path(prefix))
-    os.replace(indexed_dataset.index_file_path(temporary), indexed_dataset.index_file_path(prefix))
-    return count, tokens
+    os.replace(temporary + ".bin", prefix + ".bin")
+    os.replace(temporary + ".idx", prefix + ".idx")
+    return len(sizes), sum(sizes)
+
+
+def _write_index(path: str, sizes: list[int], dtype: np.dtype) -> None:
+    counts = np.array(sizes, dtype=np.int64)
+    pointers = np.concatenate(([0], np.cumsum(counts)[:-1])) * dtype.itemsize if sizes else counts
+    with open(path, "wb") as index:
+        index.write(_INDEX_MAGIC + struct.pack("<QB", 1, _DTYPE_CODES[dtype]) + struct.pack("<Q", len(sizes)))
+        index.write(counts.astype(np.int32).tobytes())
+        index.write(pointers.astype(np.int64).tobytes())
 
 
 def split_of(url: str, valid_fraction: float) -> Literal["train", "valid"]:

@@ -63,6 +63,8 @@ from htlm.pipeline.mhtml import SimplifyConfig
 from htlm.pipeline.report import histogram, log_edges, merge_histograms, render_report
 from htlm.pipeline.warc import ReaderLimits, read_pages
 
+from htlm.extras import require_for
+
 SUMMARY = "summary"
 INTERMEDIATE_DIR = "intermediate"
 LENGTH_EDGES = log_edges(10, 10_000_000)
@@ -581,6 +583,8 @@ def parse_options(argv: list[str] | None) -> HtlmPipelineOptions:
         raise SystemExit("htlm-pipeline: give --input PATTERN (repeatable) and/or --crawl CC-MAIN-YYYY-WW")
     if not job.output:
         raise SystemExit("htlm-pipeline: give --output FOLDER (local, gs:// or s3://)")
+    crawl_base = job.crawl_base_url if job.crawl else None
+    require_for("htlm-pipeline", [*job.input, job.output, crawl_base], job.view_as(StandardOptions).runner)
     for spec in job.input:
         if not sources.is_url(spec) and "://" not in spec and not FileSystems.match([spec])[0].metadata_list:
             raise SystemExit(f"htlm-pipeline: --input {spec!r} matches no file")

@@ -247,7 +247,12 @@ def binarize_main(argv: list[str]) -> int:
         print(f"htlm-tokenizer binarize: {usage}", file=sys.stderr)
         return 2
     from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import StandardOptions
 
+    from htlm.extras import require_for
+
+    runner = beam_options.view_as(StandardOptions).runner
+    require_for("htlm-tokenizer binarize", [*inputs, options.spm_model, options.destdir], runner)
     # Workers read the model and dict.txt where the flag says (gs:// on Dataflow), not from here.
     dictionary = options.spm_model.rsplit("/", 1)[0] + "/dict.txt" if "/" in options.spm_model else "dict.txt"
     if not FileSystems.exists(dictionary):
@@ -291,6 +296,9 @@ def format_binarize_summary(stats: dict[str, Any], destdir: str, seconds: float)
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     commands = {"train": train_main, "binarize": binarize_main}
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        return 0
     if not argv or argv[0] not in commands:
         print(__doc__.strip(), file=sys.stderr)
         return 2

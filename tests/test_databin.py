@@ -59,6 +59,21 @@ def test_write_and_read_back_with_fairseq(corpus: Corpus, encoded: list[list[int
             assert tok.decode(item[:-1].tolist()) == corpus.pages[i][1]
 
 
+@pytest.mark.parametrize("vocab_size", [100, 70_001])
+def test_byte_identical_to_fairseqs_builder(encoded: list[list[int]], tmp_path: Path, vocab_size: int):
+    """Our numpy writer and fairseq's MMapIndexedDatasetBuilder write the same bytes (uint16 and uint32)."""
+    import torch
+
+    documents = [[5 + i % 90 for i in doc[:500]] for doc in encoded[:40]] + [[99, 7]]
+    write_split(tmp_path / "ours", documents, vocab_size)
+    builder = indexed_dataset.make_builder(str(tmp_path / "theirs.bin"), impl="mmap", vocab_size=vocab_size)
+    for document in documents:
+        builder.add_item(torch.tensor([*document, 2]))
+    builder.finalize(str(tmp_path / "theirs.idx"))
+    for suffix in (".bin", ".idx"):
+        assert (tmp_path / f"ours{suffix}").read_bytes() == (tmp_path / f"theirs{suffix}").read_bytes()
+
+
 def test_write_split_edge_cases(tmp_path: Path) -> None:
     assert write_split(tmp_path / "a", [[5, 6], [], np.array([7]), (8, 9, 10)], 100) == (3, 9)
     dataset = indexed_dataset.MMapIndexedDataset(str(tmp_path / "a"))
