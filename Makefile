@@ -2,6 +2,7 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
+# (PYTHONWARNINGS hides setuptools' note that the htlm/ folder shadows the package: it is the package.)
 # torch first and pinned: pip then takes the CPU wheel on this disk and never resolves a bare
 # `torch` into a multi-GB CUDA build. fairseq's C++/Cython extensions are built against that
 # torch (--no-build-isolation); pip's wheel cache makes later installs skip the 3-minute build.
@@ -22,7 +23,7 @@ $(VENV)/.installed: setup.py
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/pip install --quiet $(TORCH) cython numpy
 	$(BIN)/pip install --quiet --no-build-isolation $(FAIRSEQ)
-	$(BIN)/pip install --quiet -e '.[train,dev]'
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/pip install --quiet -e '.[train,dev]'
 	touch $@
 
 demo: install
