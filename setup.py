@@ -9,6 +9,12 @@ from pathlib import Path
 
 from setuptools import setup
 
+HERE = Path(__file__).parent
+# pipeline/<stage>/ folders are the subpackages htlm.pipeline.<stage>
+PIPELINE_STAGES = sorted(
+    f"htlm.pipeline.{path.parent.name}" for path in (HERE / "pipeline").glob("*/__init__.py")
+)
+
 TRAIN = [
     "torch>=2.5,<2.15",
     "fairseq-fixed==0.12.3.1",
@@ -18,11 +24,11 @@ setup(
     name="htlm",
     version="0.1.0",
     description="Hypertext LM pretraining: Common Crawl -> Minimal HTML -> BART denoiser -> HTML prompts",
-    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11,<3.12",
-    packages=["htlm", "htlm.pipeline", "htlm.model", "htlm.prompts"],
+    packages=["htlm", "htlm.pipeline", *PIPELINE_STAGES, "htlm.model", "htlm.prompts"],
     package_dir={
         "htlm": "htlm",
         "htlm.pipeline": "pipeline",
@@ -39,6 +45,7 @@ setup(
         "tqdm>=4.66",
         "sentencepiece==0.2.*",  # htlm-tokenizer; binarize writes fairseq's format without fairseq
         "warcio>=1.7,<2",  # frames WARC/ARC records under read_pages
+        "webencodings>=0.5.1,<0.7",  # the WHATWG encoding labels
         # Beam logs "apitools not found" at every import (SDK workers included, where no filter of
         # ours runs) unless apitools is importable: a small pure-Python package.
         "google-apitools>=0.5.31",
@@ -57,11 +64,12 @@ setup(
             "build>=1.0",  # Beam stages --setup_file as an sdist built with it
         ],
     },
+    package_data={"htlm.pipeline.report": ["report.html"]},
     entry_points={
         "console_scripts": [
-            "htlm-simplify=htlm.pipeline.simplify_cli:main",
-            "htlm-pipeline=htlm.pipeline.job:main",
-            "htlm-tokenizer=htlm.pipeline.tokenizer_cli:main",
+            "htlm-simplify=htlm.pipeline.simplify.cli:main",
+            "htlm-pipeline=htlm.pipeline.beam.job:main",
+            "htlm-tokenizer=htlm.pipeline.tokenizer.cli:main",
         ]
     },
 )

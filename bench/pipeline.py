@@ -26,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from htlm.pipeline import job
+from htlm.pipeline.beam import job
 from htlm.pipeline.extract import ExtractConfig, extract
-from htlm.pipeline.warc import read_pages
+from htlm.pipeline.reading import read_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the test helpers' WARC writer

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from htlm.pipeline.warc import read_pages
+from htlm.pipeline.reading import read_pages
 
 WARC_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "warc"
 FILES = [

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import lxml.etree as etree
-from htlm.pipeline.mhtml import simplify
+from htlm.pipeline.simplify import simplify
 
 PAGE_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pages"
 

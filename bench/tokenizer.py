@@ -24,10 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from htlm.pipeline.databin import write_split
-from htlm.pipeline.mhtml import MHTML, SimplifyConfig, simplify
+from htlm.pipeline.simplify import MHTML, SimplifyConfig, simplify
 from htlm.pipeline.tokenizer import Tokenizer, TokenizerSettings, train_tokenizer
-from htlm.pipeline.tokenizer_cli import main as tokenizer_main
+from htlm.pipeline.tokenizer.cli import main as tokenizer_main
+from htlm.pipeline.tokenizer.databin import write_split
 
 PAGE_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pages"
 

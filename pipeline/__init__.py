@@ -4,9 +4,9 @@ The pure core (no Beam): `read_pages` (WARC/ARC reader), `simplify` (the MHTML s
 `document_record` (the record contract), `extract` (one WARC's outcomes: see extract.py).
 """
 
-from htlm.pipeline.mhtml import MHTML, Rejection, SimplifyConfig, simplify
+from htlm.pipeline.reading import Dropped, Page, read_pages
 from htlm.pipeline.records import document_record
-from htlm.pipeline.warc import Dropped, Page, read_pages
+from htlm.pipeline.simplify import MHTML, Rejection, SimplifyConfig, simplify
 
 __all__ = [
     "MHTML",

@@ -2,6 +2,6 @@
 
 import sys
 
-from htlm.pipeline.job import main
+from htlm.pipeline.beam.job import main
 
 sys.exit(main())

@@ -21,9 +21,9 @@ from typing import Any
 from htlm.pipeline import dedup
 from htlm.pipeline.filters import FilterConfig, filter_reason, resolve_language
 from htlm.pipeline.isolation import IsolatedCall, IsolationError
-from htlm.pipeline.mhtml import DEFAULT_CONFIG, MHTML, SimplifyConfig, simplify
+from htlm.pipeline.reading import STREAM_FAILED, Dropped, Page
 from htlm.pipeline.records import document_record, rejection_record
-from htlm.pipeline.warc import STREAM_FAILED, Dropped, Page
+from htlm.pipeline.simplify import DEFAULT_CONFIG, MHTML, SimplifyConfig, simplify
 
 DOCUMENT, REJECTED, DEAD_LETTER = "document", "rejected", "dead_letter"
 

@@ -1,8 +1,8 @@
 """The named reasons a record can be dropped for.
 
 Every input record ends in exactly one place: kept, or counted under one of these
-names. Reader reasons come from `htlm.pipeline.warc`, simplifier reasons from
-`htlm.pipeline.mhtml`; later stages (filters, dedup) add their own.
+names. Reader reasons come from `htlm.pipeline.reading.warc`, simplifier reasons from
+`htlm.pipeline.simplify.mhtml`; later stages (filters, dedup) add their own.
 """
 
 # Reader (WARC/ARC framing, HTTP, charset).

@@ -7,10 +7,20 @@ prompts rely on it. Shared by `htlm-simplify` and the Beam job.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from htlm.pipeline.mhtml import MHTML
-from htlm.pipeline.warc import Page
+if TYPE_CHECKING:  # annotations only: importing this module stays cheap (the tokenizer uses doc_id)
+    from htlm.pipeline.reading import Page
+    from htlm.pipeline.simplify import MHTML
+
+
+def doc_id(record: dict[str, Any]) -> str:
+    """A document's identity: its WARC file and record id (record ids alone may repeat across files).
+
+    The one key of a document: dedup decides on it, shards are ordered by it, the tokenizer
+    samples by it.
+    """
+    return f"{record.get('warc_file') or ''} {record.get('warc_record_id') or record.get('url') or ''}"
 
 
 def document_record(page: Page, mhtml: MHTML) -> dict[str, Any]:

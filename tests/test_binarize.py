@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from htlm.pipeline.mhtml import MHTML, SimplifyConfig, simplify
+from htlm.pipeline.simplify import MHTML, SimplifyConfig, simplify
 from htlm.pipeline.tokenizer import Tokenizer
-from htlm.pipeline.tokenizer_cli import main
+from htlm.pipeline.tokenizer.cli import main
 
 from tests.conftest import PAGE_DATA
 
@@ -99,7 +99,7 @@ def test_split_is_stable_and_disjoint_by_url(
             tmp_path / "b" / "shard0" / name
         ).read_bytes()
     assert first["splits"] == second["splits"]
-    from htlm.pipeline.databin import split_of
+    from htlm.pipeline.tokenizer.databin import split_of
 
     by_url: dict[str, set[str]] = {}
     for record in records:

@@ -7,8 +7,14 @@ import random
 from functools import cache
 
 import pytest
-from htlm.pipeline.charset import UndecodableError, codec_for_label, decode_html, looks_binary, meta_charset
-from htlm.pipeline.warc import Page, read_pages
+from htlm.pipeline.reading import Page, read_pages
+from htlm.pipeline.reading.charset import (
+    UndecodableError,
+    codec_for_label,
+    decode_html,
+    looks_binary,
+    meta_charset,
+)
 
 from tests.conftest import WARC_DATA
 
@@ -164,7 +170,7 @@ def test_label_mapping(label, codec):
 
 
 def test_every_mapped_codec_exists():
-    from htlm.pipeline.charset import LABELS
+    from htlm.pipeline.reading.charset import LABELS
 
     for codec in set(LABELS.values()):
         codecs.lookup(codec)

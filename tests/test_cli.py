@@ -10,7 +10,7 @@ from pathlib import Path
 
 import lxml.etree as etree
 import pytest
-from htlm.pipeline.simplify_cli import main
+from htlm.pipeline.simplify.cli import main
 
 from tests.conftest import DEMO_WARCS, WARC_DATA
 
@@ -117,7 +117,7 @@ def test_corrupt_warc_is_counted_not_fatal(tmp_path: Path) -> None:
 
 
 def test_console_script_summary(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "htlm.pipeline.simplify_cli", *map(str, WARCS)]
+    command = [sys.executable, "-m", "htlm.pipeline.simplify.cli", *map(str, WARCS)]
     result = subprocess.run(
         [*command, "-o", str(tmp_path / "d.jsonl.gz")], capture_output=True, text=True, check=True
     )

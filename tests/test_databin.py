@@ -9,8 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fairseq.data import Dictionary, data_utils, indexed_dataset
-from htlm.pipeline.databin import LENGTH_EDGES, split_of, token_stats, token_stats_from_counts, write_split
 from htlm.pipeline.report import histogram, merge_histograms
+from htlm.pipeline.tokenizer.databin import (
+    LENGTH_EDGES,
+    split_of,
+    token_stats,
+    token_stats_from_counts,
+    write_split,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from htlm.pipeline import job
+from htlm.pipeline.beam import job
 
 from tests.conftest import DEMO_WARCS, PAGE_DATA, WARC_DATA
 from tests.fault_server import FaultServer
@@ -235,7 +235,7 @@ def test_help_lists_the_jobs_flags(capsys: pytest.CaptureFixture[str]) -> None:
     text = capsys.readouterr().out
     for flag in ("--input", "--crawl", "--langs", "--record_timeout", "--runner", "--project"):
         assert flag in text
-    from htlm.pipeline.tokenizer_cli import main as tokenizer_main
+    from htlm.pipeline.tokenizer.cli import main as tokenizer_main
 
     assert tokenizer_main(["binarize", "--help"]) == 0
     assert "--spm_model" in capsys.readouterr().out

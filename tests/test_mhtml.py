@@ -5,15 +5,9 @@ from __future__ import annotations
 import lxml.etree as etree
 import pytest
 from htlm.pipeline import reasons
-from htlm.pipeline.mhtml import (
-    MHTML,
-    NON_CONTENT_TAGS,
-    Rejection,
-    SimplifyConfig,
-    is_boilerplate,
-    mentions_copyright,
-    simplify,
-)
+from htlm.pipeline.simplify import MHTML, Rejection, SimplifyConfig, simplify
+from htlm.pipeline.simplify.boilerplate import is_boilerplate, mentions_copyright
+from htlm.pipeline.simplify.config import NON_CONTENT_TAGS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import lxml.etree as etree
 import pytest
-from htlm.pipeline.mhtml import MHTML, SimplifyConfig, simplify
+from htlm.pipeline.simplify import MHTML, SimplifyConfig, simplify
 
 from tests.conftest import PAGE_DATA
 

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from email.utils import formatdate
 
 import pytest
-from htlm.pipeline import sources
-from htlm.pipeline.sources import (
+from htlm.pipeline.reading import Dropped, read_pages, retry, sources
+from htlm.pipeline.reading.sources import (
     USER_AGENT,
     HttpStream,
     SourceError,
@@ -32,7 +32,6 @@ from htlm.pipeline.sources import (
     read_warc_paths,
     set_max_concurrent_downloads,
 )
-from htlm.pipeline.warc import Dropped, read_pages
 
 from tests.conftest import WARC_DATA
 from tests.fault_server import FaultServer
@@ -165,13 +164,13 @@ def test_retry_after_is_capped_and_jitter_is_small(server: FaultServer) -> None:
 
 def test_retry_after_forms() -> None:
     now = 1_700_000_000.0
-    assert sources._retry_after("0") == 0.0
-    assert sources._retry_after(" 12 ") == 12.0
-    assert sources._retry_after("-5") == 0.0
-    assert sources._retry_after(formatdate(now + 30, usegmt=True), now=now) == pytest.approx(30.0)
-    assert sources._retry_after(formatdate(now - 30, usegmt=True), now=now) == 0.0
-    assert sources._retry_after("soon") is None
-    assert sources._retry_after(None) is None
+    assert retry.retry_after("0") == 0.0
+    assert retry.retry_after(" 12 ") == 12.0
+    assert retry.retry_after("-5") == 0.0
+    assert retry.retry_after(formatdate(now + 30, usegmt=True), now=now) == pytest.approx(30.0)
+    assert retry.retry_after(formatdate(now - 30, usegmt=True), now=now) == 0.0
+    assert retry.retry_after("soon") is None
+    assert retry.retry_after(None) is None
 
 
 def test_404_is_not_retried(server: FaultServer) -> None:

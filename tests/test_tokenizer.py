@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from fairseq.data import Dictionary
-from htlm.pipeline.mhtml import MHTML, SimplifyConfig, simplify
+from htlm.pipeline.simplify import MHTML, SimplifyConfig, simplify
 from htlm.pipeline.tokenizer import (
     FAIRSEQ_PADDING_FACTOR,
     MASK,

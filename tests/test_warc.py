@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from htlm.pipeline.reading import Dropped, Page, ReaderLimits, read_pages, status_code
 from htlm.pipeline.reasons import (
     DECODE_ERROR,
     HTTP_STATUS,
@@ -20,7 +21,6 @@ from htlm.pipeline.reasons import (
     READER_REASONS,
     TOO_LARGE,
 )
-from htlm.pipeline.warc import Dropped, Page, ReaderLimits, read_pages, status_code
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from warcio.archiveiterator import ArchiveIterator

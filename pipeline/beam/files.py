@@ -8,13 +8,11 @@ to shards and each shard is sorted, so the same input gives the same bytes.
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import hashlib
 import io
 import json
 import math
-import os
 import shutil
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -22,8 +20,8 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
-from htlm.pipeline import sources
+from htlm.pipeline.config import SourceConfig
+from htlm.pipeline.reading import sources
 
 COMPRESSLEVEL = 6  # gzip -6: level 9 costs ~3x the CPU for ~2% smaller files
 
@@ -88,26 +86,24 @@ def read_jsonl_gz(path: str) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
 
 
-def open_source(path: str, options: Any) -> Any:
+def open_source(path: str, source: SourceConfig) -> Any:
     """A byte stream of a WARC: https through our retrying reader, anything else through Beam."""
     if sources.is_url(path):
-        return sources.open_url(path, retries=options.http_retries, backoff=options.http_backoff)
+        return sources.open_url(path, retries=source.http_retries, backoff=source.http_backoff)
     return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
 
 class ListInputs(beam.DoFn):
     """Expand one input spec into WARC paths at run time: a glob, a URL, or a crawl's listing."""
 
-    def __init__(self, options: Any) -> None:
-        self.options = options
+    def __init__(self, source: SourceConfig) -> None:
+        self.source = source
 
     def process(self, spec: str) -> Iterator[str]:
         if spec.startswith("crawl:"):
-            listing = sources.crawl_paths_url(spec[len("crawl:") :], self.options.crawl_base_url)
-            with open_source(listing, self.options) as stream:
-                yield from sources.read_warc_paths(
-                    stream, self.options.crawl_base_url, self.options.max_files
-                )
+            listing = sources.crawl_paths_url(spec[len("crawl:") :], self.source.crawl_base_url)
+            with open_source(listing, self.source) as stream:
+                yield from sources.read_warc_paths(stream, self.source.crawl_base_url, self.source.max_files)
         elif sources.is_url(spec):
             yield spec
         else:
@@ -120,15 +116,15 @@ class ListInputs(beam.DoFn):
 class InputFiles(beam.PTransform):
     """Input specs -> distinct file paths, listed at run time and spread over workers."""
 
-    def __init__(self, specs: list[str], options: PipelineOptions) -> None:
+    def __init__(self, specs: list[str], source: SourceConfig) -> None:
         super().__init__()
-        self.specs, self.options = specs, options
+        self.specs, self.source = specs, source
 
     def expand(self, pipeline: beam.pvalue.PBegin) -> beam.PCollection:
         return (
             pipeline
             | "Specs" >> beam.Create(self.specs)
-            | "List" >> beam.ParDo(ListInputs(self.options))
+            | "List" >> beam.ParDo(ListInputs(self.source))
             | "Distinct" >> beam.Distinct()
             | "Spread" >> beam.Reshuffle()
         )
@@ -172,43 +168,3 @@ def _write_shard(
     path = shard_path(output, prefix, shard, shards)
     ordered = sorted(records, key=lambda record: (key(record), dumps(record)))
     return path, write_jsonl_gz(path, ordered)
-
-
-def print_help(prog: str, description: str, own: type[PipelineOptions]) -> None:
-    """`--help` for a Beam job: its own flags, then the standard Beam flags that matter most.
-
-    Beam's own parser registers flags lazily and prints an empty help; this one shows them.
-    """
-    from apache_beam.options.pipeline_options import GoogleCloudOptions, SetupOptions, WorkerOptions
-
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description=description,
-        epilog="Every other Beam flag works too (see Beam's PipelineOptions); runners: DirectRunner "
-        "(default, multi-process on all cores), DataflowRunner, FlinkRunner, SparkRunner, PortableRunner.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    own._add_argparse_args(parser.add_argument_group(f"{prog} flags"))
-    for options in (StandardOptions, DirectOptions, GoogleCloudOptions, WorkerOptions, SetupOptions):
-        options._add_argparse_args(parser.add_argument_group(f"Beam: {options.__name__}"))
-    parser.print_help()
-
-
-def runner_options(argv: list[str] | None) -> PipelineOptions:
-    """Beam options with our defaults: the multi-process DirectRunner on this machine's cores.
-
-    Beam's SDK workers log every connection at INFO; unless asked otherwise they log errors only,
-    so the progress bar and the summary stay readable. Shared by every Beam job of the project.
-    """
-    argv = list(argv or [])
-    if not any(arg.startswith("--default_sdk_harness_log_level") for arg in argv):
-        argv.append("--default_sdk_harness_log_level=ERROR")
-    options = PipelineOptions(argv)
-    standard = options.view_as(StandardOptions)
-    direct = options.view_as(DirectOptions)
-    if standard.runner is None:
-        standard.runner = "DirectRunner"
-        if direct.direct_running_mode == "in_memory" and "--direct_running_mode" not in " ".join(argv):
-            direct.direct_running_mode = "multi_processing"
-            direct.direct_num_workers = direct.direct_num_workers or (os.cpu_count() or 1)
-    return options

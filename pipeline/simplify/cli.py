@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from htlm.pipeline import reasons
-from htlm.pipeline.charset import UndecodableError, decode_html
 from htlm.pipeline.filters import parse_langs
-from htlm.pipeline.mhtml import MHTML, Rejection, SimplifyConfig, simplify
+from htlm.pipeline.reading import Dropped, Page, read_pages
+from htlm.pipeline.reading.charset import UndecodableError, decode_html
 from htlm.pipeline.records import document_record, rejection_record
-from htlm.pipeline.warc import Dropped, Page, read_pages
+from htlm.pipeline.simplify import MHTML, Rejection, SimplifyConfig, simplify
 from tqdm import tqdm
 
 _ARCHIVE_STARTS = (b"WARC/", b"filedesc://")

@@ -14,7 +14,9 @@ import codecs
 import re
 import threading
 
+import webencodings
 from charset_normalizer import from_bytes
+from webencodings.labels import LABELS as _WHATWG_LABELS
 
 # Share of bytes a declared charset may fail on (replaced by U+FFFD) and still be used.
 MAX_BAD_BYTE_SHARE = 0.001
@@ -27,71 +29,28 @@ BINARY_SCAN_BYTES = 1024
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
-# WHATWG Encoding Standard labels -> Python codec. Labels the standard maps to
-# "replacement" (iso-2022-kr, hz-gb-2312, ...) and x-user-defined are left out: unknown.
-_WHATWG: dict[str, str] = {
-    "utf-8": "unicode-1-1-utf-8 unicode11utf8 unicode20utf8 utf-8 utf8 x-unicode20utf8",
-    "cp866": "866 cp866 csibm866 ibm866",
-    "iso8859_2": "csisolatin2 iso-8859-2 iso-ir-101 iso8859-2 iso88592 iso_8859-2 iso_8859-2:1987 l2 latin2",
-    "iso8859_3": "csisolatin3 iso-8859-3 iso-ir-109 iso8859-3 iso88593 iso_8859-3 iso_8859-3:1988 l3 latin3",
-    "iso8859_4": "csisolatin4 iso-8859-4 iso-ir-110 iso8859-4 iso88594 iso_8859-4 iso_8859-4:1988 l4 latin4",
-    "iso8859_5": (
-        "csisolatincyrillic cyrillic iso-8859-5 iso-ir-144 iso8859-5 iso88595 iso_8859-5 "
-        "iso_8859-5:1988"
-    ),
-    "iso8859_6": (
-        "arabic asmo-708 csiso88596e csiso88596i csisolatinarabic ecma-114 iso-8859-6 "
-        "iso-8859-6-e iso-8859-6-i iso-ir-127 iso8859-6 iso88596 iso_8859-6 "
-        "iso_8859-6:1987"
-    ),
-    "iso8859_7": (
-        "csisolatingreek ecma-118 elot_928 greek greek8 iso-8859-7 iso-ir-126 iso8859-7 "
-        "iso88597 iso_8859-7 iso_8859-7:1987 sun_eu_greek"
-    ),
-    "iso8859_8": (
-        "csiso88598e csisolatinhebrew hebrew iso-8859-8 iso-8859-8-e iso-ir-138 "
-        "iso8859-8 iso88598 iso_8859-8 iso_8859-8:1988 visual csiso88598i iso-8859-8-i "
-        "logical"
-    ),
-    "iso8859_10": "csisolatin6 iso-8859-10 iso-ir-157 iso8859-10 iso885910 l6 latin6",
-    "iso8859_13": "iso-8859-13 iso8859-13 iso885913",
-    "iso8859_14": "iso-8859-14 iso8859-14 iso885914",
-    "iso8859_15": "csisolatin9 iso-8859-15 iso8859-15 iso885915 iso_8859-15 l9",
-    "iso8859_16": "iso-8859-16",
-    "koi8_r": "cskoi8r koi koi8 koi8-r koi8_r",
-    "koi8_u": "koi8-ru koi8-u",
-    "mac_roman": "csmacintosh mac macintosh x-mac-roman",
-    "mac_cyrillic": "x-mac-cyrillic x-mac-ukrainian",
-    "cp874": "dos-874 iso-8859-11 iso8859-11 iso885911 tis-620 windows-874",
-    "cp1250": "cp1250 windows-1250 x-cp1250",
-    "cp1251": "cp1251 windows-1251 x-cp1251",
-    "cp1252": (
-        "ansi_x3.4-1968 ascii cp1252 cp819 csisolatin1 ibm819 iso-8859-1 iso-ir-100 "
-        "iso8859-1 iso88591 iso_8859-1 iso_8859-1:1987 l1 latin1 us-ascii windows-1252 "
-        "x-cp1252"
-    ),
-    "cp1253": "cp1253 windows-1253 x-cp1253",
-    "cp1254": (
-        "cp1254 csisolatin5 iso-8859-9 iso-ir-148 iso8859-9 iso88599 iso_8859-9 "
-        "iso_8859-9:1989 l5 latin5 windows-1254 x-cp1254"
-    ),
-    "cp1255": "cp1255 windows-1255 x-cp1255",
-    "cp1256": "cp1256 windows-1256 x-cp1256",
-    "cp1257": "cp1257 windows-1257 x-cp1257",
-    "cp1258": "cp1258 windows-1258 x-cp1258",
-    "gb18030": "chinese csgb2312 csiso58gb231280 gb2312 gb_2312 gb_2312-80 gbk iso-ir-58 x-gbk gb18030",
-    "big5hkscs": "big5 big5-hkscs cn-big5 csbig5 x-x-big5",
-    "euc_jp": "cseucpkdfmtjapanese euc-jp x-euc-jp",
-    "iso2022_jp": "csiso2022jp iso-2022-jp",
-    "cp932": "csshiftjis ms932 ms_kanji shift-jis shift_jis sjis windows-31j x-sjis",
-    "cp949": (
-        "cseuckr csksc56011987 euc-kr iso-ir-149 korean ks_c_5601-1987 ks_c_5601-1989 "
-        "ksc5601 ksc_5601 windows-949"
-    ),
-    "utf-16-be": "unicodefffe utf-16be",
-    "utf-16-le": "csunicode iso-10646-ucs-2 ucs-2 unicode unicodefeff utf-16 utf-16le",
+# WHATWG encoding (webencodings.lookup(label).name) -> the Python codec we decode it with.
+# Labels and their normalisation come from webencodings (the standard's own table). The codecs are
+# webencodings' except GBK, whose decoder the standard defines as gb18030's (webencodings uses
+# Python's narrower gbk). "replacement" (iso-2022-kr, hz-gb-2312, ...) and x-user-defined are left
+# out on purpose: unknown, so the next source or detection decides.
+_CODECS: dict[str, str] = {
+    "utf-8": "utf-8", "ibm866": "cp866", "iso-8859-2": "iso8859_2", "iso-8859-3": "iso8859_3",
+    "iso-8859-4": "iso8859_4", "iso-8859-5": "iso8859_5", "iso-8859-6": "iso8859_6",
+    "iso-8859-7": "iso8859_7", "iso-8859-8": "iso8859_8", "iso-8859-8-i": "iso8859_8",
+    "iso-8859-10": "iso8859_10", "iso-8859-13": "iso8859_13", "iso-8859-14": "iso8859_14",
+    "iso-8859-15": "iso8859_15", "iso-8859-16": "iso8859_16", "koi8-r": "koi8_r", "koi8-u": "koi8_u",
+    "macintosh": "mac_roman", "x-mac-cyrillic": "mac_cyrillic", "windows-874": "cp874",
+    "windows-1250": "cp1250", "windows-1251": "cp1251", "windows-1252": "cp1252",
+    "windows-1253": "cp1253", "windows-1254": "cp1254", "windows-1255": "cp1255",
+    "windows-1256": "cp1256", "windows-1257": "cp1257", "windows-1258": "cp1258",
+    "gbk": "gb18030", "gb18030": "gb18030", "big5": "big5hkscs", "euc-jp": "euc_jp",
+    "iso-2022-jp": "iso2022_jp", "shift_jis": "cp932", "euc-kr": "cp949",
+    "utf-16be": "utf-16-be", "utf-16le": "utf-16-le",
 }  # fmt: skip
-LABELS: dict[str, str] = {label: codec for codec, labels in _WHATWG.items() for label in labels.split()}
+LABELS: dict[str, str] = {label: _CODECS[name] for label, name in _WHATWG_LABELS.items() if name in _CODECS}
+_ASCII_WS_AND_QUOTES = " \t\n\f\r\"'"
+
 
 _CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?\s*([^\s"';,]+)""", re.IGNORECASE)
 _META = re.compile(rb"""<meta\s[^>]*?charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
@@ -117,7 +76,8 @@ def codec_for_label(label: str | None) -> str | None:
     """Map a charset label to a Python codec name as browsers do (WHATWG); None when unknown."""
     if not label:
         return None
-    return LABELS.get(label.strip().strip("\"'").lower())
+    encoding = webencodings.lookup(label.strip(_ASCII_WS_AND_QUOTES))
+    return None if encoding is None else _CODECS.get(encoding.name)
 
 
 def looks_binary(body: bytes) -> bool:

@@ -1,18 +1,13 @@
-"""`htlm-tokenizer`: train the SentencePiece model on MHTML, and binarize documents for fairseq.
+"""`htlm-tokenizer binarize`: a Beam job from MHTML document shards to fairseq data-bin shards.
 
-    htlm-tokenizer train --input 'out/documents-*.jsonl.gz' --model-prefix tok/spm --vocab-size 32000
-    htlm-tokenizer binarize --input 'out/documents-*.jsonl.gz' --spm-model tok/spm.model --destdir data-bin
-
-`binarize` is a Beam job (same runner flags as `htlm-pipeline`): it encodes every document
-with the one encoder training and prompting share, splits train/valid by a hash of the URL,
-and writes fairseq MMapIndexedDataset shards that `fairseq-train data-bin/shard0:...` reads.
+It encodes every document with the one encoder training and prompting share
+(`htlm.pipeline.tokenizer.Tokenizer`), splits train/valid by a hash of the URL, and writes
+fairseq MMapIndexedDataset shards (`htlm.pipeline.tokenizer.databin`, no fairseq needed) that
+`fairseq-train data-bin/shard0:...` reads. Same runner flags as `htlm-pipeline`.
 """
 
 from __future__ import annotations
 
-import argparse
-import functools
-import glob
 import json
 import math
 import os
@@ -22,63 +17,18 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import apache_beam as beam
 import numpy as np
-from htlm.pipeline.databin import split_of, token_stats_from_counts, write_split
-from htlm.pipeline.tokenizer import (
-    UINT16_LIMIT,
-    Tokenizer,
-    TokenizerSettings,
-    sample_documents,
-    train_tokenizer,
-)
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from htlm.pipeline.beam.files import InputFiles, copy_file, read_jsonl_gz, stable_shard, write_text
+from htlm.pipeline.beam.options import InputOptions, print_help, runner_options
+from htlm.pipeline.config import SourceConfig
+from htlm.pipeline.records import doc_id
+from htlm.pipeline.tokenizer import UINT16_LIMIT, Tokenizer
+from htlm.pipeline.tokenizer.databin import split_of, token_stats_from_counts, write_split
 
-# ---------------------------------------------------------------------------------------
-# train
-
-
-def train_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="htlm-tokenizer train",
-        description="Train a SentencePiece model on a deterministic sample of MHTML documents; writes "
-        "PREFIX.model, PREFIX.vocab, dict.txt (fairseq) and PREFIX.card.json.",
-    )
-    parser.add_argument(
-        "--input", action="append", required=True, help="documents-*.jsonl.gz glob (repeatable)"
-    )
-    parser.add_argument("--model-prefix", required=True, help="output prefix, e.g. tok/spm")
-    parser.add_argument("--vocab-size", type=int, default=TokenizerSettings.vocab_size)
-    parser.add_argument("--model-type", default=TokenizerSettings.model_type, choices=("bpe", "unigram"))
-    parser.add_argument(
-        "--sample-docs", type=int, default=100_000, help="documents to train on (deterministic)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the document sample")
-    args = parser.parse_args(argv)
-    paths = sorted({path for pattern in args.input for path in glob.glob(pattern)})
-    if not paths:
-        print(f"htlm-tokenizer: --input {args.input} matches no file", file=sys.stderr)
-        return 2
-    try:
-        settings = TokenizerSettings(vocab_size=args.vocab_size, model_type=args.model_type)
-    except ValueError as error:
-        print(f"htlm-tokenizer: {error}", file=sys.stderr)
-        return 2
-    started = time.perf_counter()
-    card = train_tokenizer(sample_documents(paths, args.sample_docs, args.seed), args.model_prefix, settings)
-    print(
-        f"htlm-tokenizer train: {card.corpus['documents']} documents "
-        f"({card.corpus['characters']:,} characters) from {len(paths)} file(s) "
-        f"in {time.perf_counter() - started:.1f}s\n"
-        f"  vocabulary {card.vocab_size} pieces, fairseq dictionary {card.dictionary_size} symbols, "
-        f"{card.bytes_per_token:.2f} bytes per token\n"
-        f"  files: {', '.join(card.files.values())}",
-        file=sys.stderr,
-    )
-    return 0
-
-
-# ---------------------------------------------------------------------------------------
-# binarize (Beam)
-
+from htlm.extras import require_for
 
 BINARIZE_HELP = """Encode every document of documents-*.jsonl.gz shards with the trained tokenizer and write
 fairseq data-bin shards: DESTDIR/shardK/train.bin|idx, DESTDIR/shard0/valid.bin|idx, dict.txt in
@@ -86,28 +36,21 @@ each, and DESTDIR/stats.json. Train/valid is split by a hash of the URL. Give --
 --spm-model and --destdir."""
 
 
-@functools.cache
-def binarize_options_class() -> Any:
-    from apache_beam.options.pipeline_options import PipelineOptions
+class BinarizeOptions(PipelineOptions):
+    """Flags of `htlm-tokenizer binarize` besides --input (`InputOptions`); Beam's flags work beside them."""
 
-    class BinarizeOptions(PipelineOptions):
-        """Flags of `htlm-tokenizer binarize`; Beam's own flags work beside them."""
-
-        @classmethod
-        def _add_argparse_args(cls, parser: Any) -> None:
-            # --input is htlm-pipeline's flag (Beam merges every options class into one parser).
-            parser.add_argument("--spm_model", "--spm-model", help="the trained SPM .model (required)")
-            parser.add_argument("--destdir", help="data-bin folder, as fairseq-preprocess (required)")
-            parser.add_argument("--valid_fraction", "--valid-fraction", type=float, default=0.01)
-            parser.add_argument(
-                "--train_docs_per_shard",
-                "--train-docs-per-shard",
-                type=int,
-                default=1_000_000,
-                help="fairseq reads one shard folder per epoch (data-bin/shard0:shard1:...)",
-            )
-
-    return BinarizeOptions
+    @classmethod
+    def _add_argparse_args(cls, parser: Any) -> None:
+        parser.add_argument("--spm_model", "--spm-model", help="the trained SPM .model (required)")
+        parser.add_argument("--destdir", help="data-bin folder, as fairseq-preprocess (required)")
+        parser.add_argument("--valid_fraction", "--valid-fraction", type=float, default=0.01)
+        parser.add_argument(
+            "--train_docs_per_shard",
+            "--train-docs-per-shard",
+            type=int,
+            default=1_000_000,
+            help="fairseq reads one shard folder per epoch (data-bin/shard0:shard1:...)",
+        )
 
 
 class _Encoder:
@@ -121,15 +64,12 @@ class _Encoder:
         if self.tokenizer is None:
             self.tokenizer = Tokenizer(_local_copy(self.model_path))
         ids = np.asarray(self.tokenizer.encode(record["mhtml"]), dtype=np.uint16)
-        key = f"{record['warc_file']} {record['warc_record_id']}"
-        yield split_of(record["url"], self.valid_fraction), key, ids
+        yield split_of(record["url"], self.valid_fraction), doc_id(record), ids
 
 
 def _local_copy(path: str) -> str:
     if os.path.exists(path):
         return path
-    from htlm.pipeline.beam_io import copy_file
-
     local = os.path.join(tempfile.mkdtemp(prefix="htlm-spm-"), os.path.basename(path))
     copy_file(path, local)
     return local
@@ -144,7 +84,6 @@ def write_databin_shard(
     Returns (split, shard, documents, tokens).
     """
     from apache_beam.io.filesystems import FileSystems
-    from htlm.pipeline.beam_io import copy_file
 
     ordered = [ids for _, ids in sorted(items, key=lambda item: item[0])]
     folder = FileSystems.join(destdir, f"shard{shard}")
@@ -160,15 +99,11 @@ def write_databin_shard(
 
 def build_binarize(pipeline: Any, options: Any, inputs: list[str], vocab: int, dictionary: str) -> Any:
     """Add the binarize job to `pipeline`; returns the PCollection of the stats dict."""
-    import apache_beam as beam
-    from apache_beam.io.filesystems import FileSystems
-    from htlm.pipeline.beam_io import InputFiles, read_jsonl_gz, stable_shard, write_text
-
     encoder = _Encoder(options.spm_model, options.valid_fraction)
     destdir, per_shard = options.destdir, options.train_docs_per_shard
     encoded = (
         pipeline
-        | "Inputs" >> InputFiles(inputs, options)
+        | "Inputs" >> InputFiles(inputs, SourceConfig())
         | "Read" >> beam.FlatMap(read_jsonl_gz)
         | "SpreadDocs" >> beam.Reshuffle()
         | "Encode" >> beam.FlatMap(encoder.encode)
@@ -231,26 +166,18 @@ def build_binarize(pipeline: Any, options: Any, inputs: list[str], vocab: int, d
     )
 
 
-def binarize_main(argv: list[str]) -> int:
-    import apache_beam as beam
-    from htlm.pipeline.beam_io import print_help, runner_options
-    from htlm.pipeline.job import HtlmPipelineOptions
-
+def main(argv: list[str]) -> int:
+    """`htlm-tokenizer binarize ARGS`: run the job; returns the exit code."""
     if "-h" in argv or "--help" in argv:
-        print_help("htlm-tokenizer binarize", BINARIZE_HELP, binarize_options_class())
+        print_help("htlm-tokenizer binarize", BINARIZE_HELP, InputOptions, BinarizeOptions)
         return 0
     beam_options = runner_options(argv)
-    options = beam_options.view_as(binarize_options_class())
-    inputs = beam_options.view_as(HtlmPipelineOptions).input
+    options = beam_options.view_as(BinarizeOptions)
+    inputs = beam_options.view_as(InputOptions).input
     if not inputs or not options.spm_model or not options.destdir:
         usage = "give --input 'documents-*.jsonl.gz' --spm-model MODEL --destdir FOLDER"
         print(f"htlm-tokenizer binarize: {usage}", file=sys.stderr)
         return 2
-    from apache_beam.io.filesystems import FileSystems
-    from apache_beam.options.pipeline_options import StandardOptions
-
-    from htlm.extras import require_for
-
     runner = beam_options.view_as(StandardOptions).runner
     require_for("htlm-tokenizer binarize", [*inputs, options.spm_model, options.destdir], runner)
     # Workers read the model and dict.txt where the flag says (gs:// on Dataflow), not from here.
@@ -273,8 +200,6 @@ def binarize_main(argv: list[str]) -> int:
 
 
 def _read_stats(destdir: str) -> dict[str, Any]:
-    from apache_beam.io.filesystems import FileSystems
-
     with FileSystems.open(FileSystems.join(destdir, "stats.json")) as stream:
         return json.loads(stream.read())
 
@@ -291,19 +216,3 @@ def format_binarize_summary(stats: dict[str, Any], destdir: str, seconds: float)
         f"{(tokens['share_within_window'] or 0):.1%} fit in {tokens['window']} tokens (HTLM: ~85%)\n"
         f"  fairseq-train {shards} --user-dir model --task htlm_denoising ..."
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    commands = {"train": train_main, "binarize": binarize_main}
-    if argv[:1] in (["-h"], ["--help"]):
-        print(__doc__.strip())
-        return 0
-    if not argv or argv[0] not in commands:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    return commands[argv[0]](argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -30,8 +30,8 @@ from typing import Any, Literal
 import numpy as np
 from htlm.pipeline.dedup import normalize_url
 from htlm.pipeline.report import log_edges
+from htlm.pipeline.tokenizer.specials import BOS_ID, EOS_ID, PAD_ID
 
-BOS_ID, PAD_ID, EOS_ID, UNK_ID = range(4)  # fairseq Dictionary's built-in specials
 WINDOW = 1024  # BART/HTLM sequence length: the share of documents that fit is reported
 LENGTH_EDGES = log_edges(10, 1_000_000, per_decade=4)  # fixed, so histograms of runs merge
 

@@ -1,0 +1,150 @@
+"""The simplifier's settings (the paper's numbers as defaults), tag classes, and its results."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+import lxml.etree as etree
+
+# Elements that are never content.
+NON_CONTENT_TAGS = (
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "frame", "frameset",
+    "object", "embed", "applet", "canvas", "img", "picture", "video", "audio", "source", "track",
+    "map", "area", "input", "button", "select", "option", "optgroup", "textarea", "datalist",
+    "output", "progress", "meter", "dialog", "link", "meta", "base", "param", "noembed", "noframes",
+)  # fmt: skip
+
+# Phrasing (inline) content: part of the running text of the element that holds it.
+PHRASING_TAGS = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "big",
+        "br",
+        "cite",
+        "code",
+        "data",
+        "del",
+        "dfn",
+        "em",
+        "font",
+        "i",
+        "ins",
+        "kbd",
+        "label",
+        "mark",
+        "nobr",
+        "q",
+        "rp",
+        "rt",
+        "ruby",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "tt",
+        "u",
+        "var",
+        "wbr",
+    ]
+)
+
+# Roots whose bar is the lower one: lists, tables, spans.
+SHORT_BAR_TAGS = frozenset(
+    [
+        "ul",
+        "ol",
+        "dl",
+        "li",
+        "dt",
+        "dd",
+        "menu",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "caption",
+        "span",
+    ]
+)
+
+# Containers kept whole when their items hold only phrasing content.
+ATOMIC_TAGS = frozenset(["ul", "ol", "dl", "menu", "table"])
+ATOMIC_PARTS = frozenset(
+    ["li", "dt", "dd", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "colgroup", "col"]
+)
+
+BOILERPLATE_TAGS = frozenset(("header", "footer", "form"))
+BOILERPLATE_ROLES = frozenset(("banner", "contentinfo"))
+DIALOG_ROLES = frozenset(("dialog", "alertdialog"))
+BOILERPLATE_WORDS = frozenset(("header", "footer", "masthead", "copyright", "copyrights", "colophon"))
+
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+Element = etree._Element
+
+
+@dataclass(frozen=True)
+class SimplifyConfig:
+    """The parameters of `simplify`; defaults are the paper's numbers where it gives one."""
+
+    min_text_chars: int = 128  # bar for a text element (paper)
+    min_text_chars_short: int = 64  # bar for lists, tables and spans (paper)
+    min_text_ratio: float = 0.46  # text chars / MHTML chars must be greater (paper)
+    keep_attributes: frozenset[str] = frozenset(("class", "id"))  # paper; CM3 adds e.g. href, alt
+    langs: Collection[str] | None = None  # None keeps every language; the paper kept {"en"}
+    max_input_chars: int = 4_000_000  # hostile-page guard
+    max_depth: int = 200  # libxml2 flattens below depth 255; deeper pages are rejected
+    wrapper_share: float = 0.5  # a header/footer/form with this share of the page's prose is unwrapped,
+    wrapper_prose_chars: int = 1000  # ... and so is one holding this much prose
+    max_copyright_chars: int = 200  # a copyright block is a short element mentioning it
+    non_content_tags: tuple[str, ...] = NON_CONTENT_TAGS
+    boilerplate_words: frozenset[str] = field(default=BOILERPLATE_WORDS)
+
+
+DEFAULT_CONFIG = SimplifyConfig()
+
+
+@dataclass(frozen=True)
+class MHTML:
+    """A simplified page: the MHTML string and the measurements the filters use."""
+
+    html: str
+    title: str
+    lang: str
+    text_chars: int
+    mhtml_chars: int
+    input_chars: int
+    text: str  # the body's text, whitespace-collapsed: for language ID and dedup
+
+    @property
+    def text_ratio(self) -> float:
+        return self.text_chars / self.mhtml_chars if self.mhtml_chars else 0.0
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a page produced no MHTML: one name from `htlm.pipeline.reasons` and a detail."""
+
+    reason: str
+    detail: str = ""
+
+
+class RejectPage(Exception):
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail

@@ -1,0 +1,74 @@
+"""Small lxml helpers the steps share: text of a node, whitespace collapsing, dropping a tree or a tag."""
+
+from __future__ import annotations
+
+import lxml.etree as etree
+from htlm.pipeline.simplify.config import CONTROL_CHARS, Element
+
+
+def collapse(text: str | None) -> str:
+    return " ".join(CONTROL_CHARS.sub("", text).split()) if text else ""
+
+
+def collapse_keep_edges(text: str) -> str:
+    """Collapse whitespace runs to one space, keeping one at either edge if there was one there."""
+    core = " ".join(text.split())
+    if not core:
+        return " " if text else ""
+    return f"{' ' if text[0].isspace() else ''}{core}{' ' if text[-1].isspace() else ''}"
+
+
+def set_text(element: Element, slot: str, text: str) -> None:
+    try:
+        setattr(element, slot, text or None)
+    except ValueError:  # lxml refuses control characters; rare enough to clean only on failure
+        setattr(element, slot, CONTROL_CHARS.sub("", text) or None)
+
+
+def text_len(text: str | None) -> int:
+    """Characters of `text` once whitespace runs are collapsed and the ends stripped."""
+    if not text:
+        return 0
+    words = text.split()
+    return sum(map(len, words)) + len(words) - 1 if words else 0
+
+
+def text_of(element: Element) -> str:
+    return etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+
+
+def drop_tree(element: Element) -> None:
+    """Remove `element` and its subtree, keeping its tail text where it was."""
+    parent = element.getparent()
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def drop_tag(element: Element) -> None:
+    """Remove `element`'s tag, keeping its text, children and tail in place."""
+    parent = element.getparent()
+    previous = element.getprevious()
+    lead = element.text or ""
+    if previous is not None:
+        previous.tail = (previous.tail or "") + lead
+    else:
+        parent.text = (parent.text or "") + lead
+    index = parent.index(element)
+    children = list(element)
+    if children:
+        children[-1].tail = (children[-1].tail or "") + (element.tail or "")
+    elif element.tail:
+        if previous is not None:
+            previous.tail += element.tail
+        else:
+            parent.text += element.tail
+    parent[index : index + 1] = children
+
+
+def has_text(text: str | None) -> bool:
+    return bool(text and text.strip())
