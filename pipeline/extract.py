@@ -44,7 +44,7 @@ class ExtractConfig:
 
     simplify: SimplifyConfig = DEFAULT_CONFIG
     filters: FilterConfig = field(default_factory=FilterConfig)
-    dedup: DedupConfig = field(default_factory=DedupConfig)
+    dedup: DedupConfig | None = field(default_factory=DedupConfig)  # None: no dedup keys (htlm-simplify)
     keep_rejected_pages: bool = False  # put the raw page into rejected outcomes (for audits)
 
 
@@ -73,7 +73,8 @@ def outcome_for_page(page: Page, config: ExtractConfig) -> dict[str, Any]:
         if reason is not None:
             return _rejected(page, reason, f"lang={lang} text_chars={result.text_chars}", config)
         record = document_record(page, result) | {"lang": lang}
-        record["_dedup"] = dedup_keys(page.url, result.text, config.dedup)
+        if config.dedup is not None:
+            record["_dedup"] = dedup_keys(page.url, result.text, config.dedup)
         return {"kind": DOCUMENT, **record}
     except Exception as error:  # one record's failure must never take the file down
         return dead_letter(page.warc_file, page.record_id, page.url, "simplify", error)

@@ -19,7 +19,7 @@ RECORD_FIELDS = {
     "url", "warc_file", "warc_record_id", "fetch_date", "lang", "title", "mhtml",
     "html_bytes", "text_chars", "mhtml_chars",
 }  # fmt: skip
-LONG = "A paragraph long enough to pass the paper's bar of one hundred and twenty-eight characters, " * 2
+LONG = "A paragraph long enough to pass the paper's bar of one hundred and twenty-eight characters, " * 3
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -49,8 +49,8 @@ def test_every_record_accounted(demo_run: tuple[Path, dict, list[dict], list[dic
     assert stats["records_in"] == 132
     assert stats["records_in"] == stats["kept"] + sum(stats["dropped"].values())
     assert stats["kept"] == len(documents) and sum(stats["dropped"].values()) == len(rejected)
-    assert stats["dropped"]["not-response"] == 64  # warcinfo/request/metadata/resource records
-    assert 0.5 < stats["chars_removed"] < 1
+    assert stats["dropped"]["read/not-response"] == 64  # warcinfo/request/metadata/resource records
+    assert 0.5 < stats["bytes_removed"] < 1
 
 
 def test_document_records_follow_the_contract(demo_run: tuple[Path, dict, list[dict], list[dict]]) -> None:
@@ -66,8 +66,9 @@ def test_document_records_follow_the_contract(demo_run: tuple[Path, dict, list[d
         root = etree.fromstring(record["mhtml"], etree.HTMLParser())
         assert etree.tostring(root, encoding="unicode", method="html") == record["mhtml"]
     assert {record["reason"] for record in rejected} <= {
-        "not-response", "not-html", "http-status", "decode-error", "empty-after-simplify", "low-text-ratio",
-    }  # fmt: skip
+        "read/not-response", "read/not-html", "read/http-status", "read/decode-error",
+        "simplify/empty-after-simplify", "simplify/low-text-ratio", "filter/too-short",
+    }  # the job's filters too: the same per-record path  # fmt: skip
     assert any("wikipedia.org" in record["url"] for record in documents)  # the whirlwind capture
 
 
@@ -99,7 +100,7 @@ def test_rejected_page_says_why(tmp_path: Path, capsys: pytest.CaptureFixture[st
     page = tmp_path / "short.html"
     page.write_text("<p>too short</p>")
     assert main([str(page)]) == 1
-    assert "empty-after-simplify" in capsys.readouterr().err
+    assert "simplify/empty-after-simplify" in capsys.readouterr().err
 
 
 def test_missing_input_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,7 +114,7 @@ def test_corrupt_warc_is_counted_not_fatal(tmp_path: Path) -> None:
         main([str(clipped), "-o", str(tmp_path / "d.jsonl"), "--stats", str(tmp_path / "s.json"), "-q"]) == 0
     )
     stats = json.loads((tmp_path / "s.json").read_text())
-    assert stats == stats | {"records_in": 1, "kept": 0, "dropped": {"read-error": 1}}
+    assert stats == stats | {"records_in": 1, "kept": 0, "dropped": {"read/read-error": 1}}
 
 
 def test_console_script_summary(tmp_path: Path) -> None:
@@ -121,7 +122,7 @@ def test_console_script_summary(tmp_path: Path) -> None:
     result = subprocess.run(
         [*command, "-o", str(tmp_path / "d.jsonl.gz")], capture_output=True, text=True, check=True
     )
-    assert "132 records" in result.stderr and "kept" in result.stderr and "not-response" in result.stderr
+    assert "132 records" in result.stderr and "kept" in result.stderr and "read/not-response" in result.stderr
     assert f"documents -> {tmp_path / 'd.jsonl.gz'}" in result.stderr
     assert not (tmp_path / "d.jsonl.gz.partial").exists()
 
@@ -138,4 +139,14 @@ def test_langs_flag(tmp_path: Path) -> None:
     ]
     assert main([*argv, "-q"]) == 0
     assert {record["lang"].split("-")[0] for record in read_jsonl(tmp_path / "en.jsonl")} == {"en"}
-    assert json.loads((tmp_path / "s.json").read_text())["dropped"]["lang"] > 0
+    assert json.loads((tmp_path / "s.json").read_text())["dropped"]["filter/lang"] > 0
+
+
+def test_language_is_decided_as_the_job_decides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A German page that declares lang="en": the language-ID model decides, in htlm-simplify as in the job."""
+    german = "Die Stadtverwaltung hat am Dienstag den neuen Haushalt vorgestellt, der vier Prozent mehr Geld " * 3
+    page = tmp_path / "page.html"
+    page.write_text(f"<html lang='en'><title>T</title><p>{german}</p></html>")
+    assert main([str(page), "--langs", "en"]) == 1
+    assert "filter/lang" in capsys.readouterr().err
+    assert main([str(page), "--langs", "de"]) == 0

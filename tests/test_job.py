@@ -48,11 +48,11 @@ def assert_accounted(stats: dict, output: Path) -> None:
 
 
 BUNDLED = {
-    "empty-after-simplify": 14,
-    "low-text-ratio": 12,
-    "near-dup": 1,
-    "not-response": 64,
-    "too-short": 6,
+    "simplify/empty-after-simplify": 14,
+    "simplify/low-text-ratio": 12,
+    "dedup/near-dup": 1,
+    "read/not-response": 64,
+    "filter/too-short": 6,
 }
 
 
@@ -60,6 +60,9 @@ def test_bundled_warcs_default_multiprocess_runner(tmp_path: Path) -> None:
     stats = run(tmp_path, *DEMO_WARCS, runner=["--no_progress"])
     # near-dup: two uraharajuku.st shop pages with the same description (Jaccard 0.80).
     assert (stats["records_in"], stats["kept"], stats["dropped"]) == (132, 35, BUNDLED)
+    # The funnel is a group-by on the stage each reason carries.
+    assert stats["dropped_by_stage"] == {"read": 64, "simplify": 26, "filter": 6, "dedup": 1}
+    assert [n for _, n in stats["funnel"]] == [132, 132 - 64, 132 - 64 - 26, 132 - 64 - 26 - 6, 35]
     assert_accounted(stats, tmp_path)
     for record in lines(tmp_path, "documents"):
         assert set(record) >= {"url", "warc_file", "warc_record_id", "fetch_date", "lang", "mhtml"}
@@ -73,8 +76,8 @@ def test_every_real_and_corrupt_warc(tmp_path: Path) -> None:
     stats = run(tmp_path, WARC_DATA / "*" / "*.warc*", WARC_DATA / "*" / "*.arc*")
     assert stats["inputs"]["files"] == 42
     assert stats["records_in"] == 1314
-    assert stats["dropped"]["read-error"] == 12  # truncated gzip, garbage, cut records: counted, not fatal
-    assert stats["dropped"]["not-response"] == 780  # see test_warc.EXPECTED for each file
+    assert stats["dropped"]["read/read-error"] == 12  # truncated gzip, garbage, cut records: counted, not fatal
+    assert stats["dropped"]["read/not-response"] == 780  # see test_warc.EXPECTED for each file
     assert stats["kept"] == 107
     assert_accounted(stats, tmp_path)
 
@@ -86,7 +89,7 @@ def test_same_warc_listed_twice_and_copied(tmp_path: Path) -> None:
     shutil.copy(warc, copy)
     twice = run(tmp_path / "twice", warc, warc, tmp_path / "*.warc.gz")
     assert twice["kept"] == once["kept"] > 0
-    assert twice["dropped"]["dup-url"] == once["kept"]  # every document of the copy loses to the original
+    assert twice["dropped"]["dedup/dup-url"] == once["kept"]  # every document of the copy loses to the original
     urls = [record["url"] for record in lines(tmp_path / "twice", "documents")]
     assert len(urls) == len(set(urls))
     assert_accounted(twice, tmp_path / "twice")
@@ -115,7 +118,7 @@ def test_near_duplicates_collapse(tmp_path: Path) -> None:
          ("https://news.example/b", other)],
     )  # fmt: skip
     stats = run(tmp_path / "out", tmp_path / "pages.warc.gz")
-    assert stats["kept"] == 2 and stats["dropped"] == {"near-dup": 1}
+    assert stats["kept"] == 2 and stats["dropped"] == {"dedup/near-dup": 1}
     # The rule keeps the copy with more text: the edited one (its edits add letters).
     assert {record["url"] for record in lines(tmp_path / "out", "rejected")} == {"https://news.example/a"}
     kept = {record["url"] for record in lines(tmp_path / "out", "documents")}
@@ -156,7 +159,7 @@ def test_language_filter(tmp_path: Path) -> None:
     stats = run(tmp_path, *DEMO_WARCS, extra=("--langs", "ja"))
     documents = lines(tmp_path, "documents")
     assert documents and {record["lang"] for record in documents} == {"ja"}
-    assert stats["dropped"]["lang"] > 0
+    assert stats["dropped"]["filter/lang"] > 0
     assert_accounted(stats, tmp_path)
 
 

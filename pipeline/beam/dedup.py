@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 from htlm.pipeline import dedup, reasons
+from htlm.pipeline.beam.extract import count_outcome
 from htlm.pipeline.extract import DOCUMENT, REJECTED, rejected_outcome
 from htlm.pipeline.records import doc_id
 
@@ -84,8 +84,8 @@ def _decide(joined: tuple[str, dict[str, list]]) -> Iterator[Any]:
         if reason is None:
             yield {key: value for key, value in record.items() if key not in ("_dedup", "kind")}
         else:
-            Metrics.counter("htlm", reason).inc()
             outcome = rejected_outcome(
                 record["url"], record["warc_file"], record["warc_record_id"], reason, "dedup"
             )
+            count_outcome(outcome)
             yield beam.pvalue.TaggedOutput(REJECTED, outcome)

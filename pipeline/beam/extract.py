@@ -27,6 +27,18 @@ EXTRACTED = "extracted"
 INTERMEDIATE_DIR = "intermediate"
 
 
+def count_outcome(outcome: dict[str, Any]) -> None:
+    """One Beam counter per outcome: namespace `htlm/<stage>` for drops (`htlm/read` / `not-html`),
+    `htlm/dead_letter` for dead letters (by stage), `htlm` / `document` for kept ones."""
+    if outcome.get("reason"):
+        stage, _, name = outcome["reason"].partition("/")
+        Metrics.counter(f"htlm/{stage}", name).inc()
+    elif outcome["kind"] == "dead_letter":
+        Metrics.counter("htlm/dead_letter", outcome.get("stage") or "unknown").inc()
+    else:
+        Metrics.counter("htlm", outcome["kind"]).inc()
+
+
 def intermediate_path(output: str, source: str) -> str:
     """Where one WARC's outcomes are committed: named after it, unique per source path."""
     digest = hashlib.blake2b(source.encode(), digest_size=6).hexdigest()
@@ -75,7 +87,7 @@ class ExtractWarc(beam.DoFn):
             try:
                 self._extract(path, target)
             except SourceFailed as error:  # the WARC's bytes could not be had; output errors propagate
-                Metrics.counter("htlm", "dead_letter:read").inc()
+                Metrics.counter("htlm/dead_letter", "read").inc()
                 yield dead_letter(path, None, None, "read", error)
                 yield {"kind": SUMMARY, "warc_file": path, "records": 1, "failed": True}
                 return
@@ -97,7 +109,7 @@ def read_intermediate(element: dict[str, Any]) -> Iterator[dict[str, Any]]:
     records = 0
     for outcome in read_jsonl_gz(element["intermediate"]):
         records += 1
-        Metrics.counter("htlm", outcome.get("reason") or outcome["kind"]).inc()
+        count_outcome(outcome)
         yield outcome
     yield {"kind": SUMMARY, **{k: v for k, v in element.items() if k != "kind"}, "records": records}
 

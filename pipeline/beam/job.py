@@ -32,6 +32,7 @@ import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
+from htlm.pipeline import reasons
 from htlm.pipeline.beam.dedup import Dedup
 from htlm.pipeline.beam.extract import (
     INTERMEDIATE_DIR,
@@ -122,7 +123,13 @@ def format_summary(stats: dict[str, Any], output: str, seconds: float) -> str:
         f"  kept          {stats['kept']:>8}",
         f"  dropped       {sum(stats['dropped'].values()):>8}",
     ]
-    lines += [f"    {reason:<22}{count:>8}" for reason, count in stats["dropped"].items()]
+    for stage in reasons.STAGES:  # grouped by the stage that dropped them, in pipeline order
+        names = {r: n for r, n in stats["dropped"].items() if reasons.stage_of(r) == stage}
+        if names:
+            detail = ", ".join(
+                f"{r.split('/', 1)[1]} {n}" for r, n in sorted(names.items(), key=lambda i: -i[1])
+            )
+            lines.append(f"    {stage:<12}{sum(names.values()):>8}   {detail}")
     lines.append(f"  dead-lettered {sum(stats['dead_lettered'].values()):>8}")
     lines.append(f"  invariant records_in == kept + dropped + dead-lettered: {stats['invariant']['holds']}")
     lines.append(f"  output -> {output} (documents-*.jsonl.gz, stats.json, report.html)")

@@ -86,18 +86,17 @@ def build_stats(
     kept = sum(lines for path, lines in shards if shard_kind(path) == "documents")
     dropped = dict(sorted(rejected.items(), key=lambda item: -item[1]))
     dead_total = sum(dead.values())
-    reader_drops = sum(rejected.get(reason, 0) for reason in reasons.READER_REASONS)
-    # too-large is also a reader reason and lang a filter here: each is counted in one stage only.
-    simplify_only = set(reasons.SIMPLIFY_REASONS) - set(reasons.READER_REASONS) - set(reasons.FILTER_REASONS)
-    simplify_drops = sum(rejected.get(reason, 0) for reason in simplify_only)
-    filter_drops = sum(rejected.get(reason, 0) for reason in reasons.FILTER_REASONS)
-    dedup_drops = sum(rejected.get(reason, 0) for reason in reasons.DEDUP_REASONS)
-    html_pages = records_in - reader_drops - dead.get("read", 0) - dead.get("extract", 0)
-    simplified = html_pages - simplify_drops - dead.get("simplify", 0)
+    by_stage = Counter()
+    for reason, count in rejected.items():
+        by_stage[reasons.stage_of(reason)] += count
+    html_pages = records_in - by_stage[reasons.READ] - dead.get("read", 0) - dead.get("extract", 0)
+    simplified = html_pages - by_stage[reasons.SIMPLIFY] - dead.get("simplify", 0)
+    filtered = simplified - by_stage[reasons.FILTER]
     return {
         "records_in": records_in,
         "kept": kept,
         "dropped": dropped,
+        "dropped_by_stage": {stage: by_stage[stage] for stage in reasons.STAGES},
         "dead_lettered": dead,
         "inputs": {
             "files": len(summaries),
@@ -108,8 +107,8 @@ def build_stats(
             ["records in", records_in],
             ["HTML pages read", html_pages],
             ["simplified", simplified],
-            ["after filters", simplified - filter_drops],
-            ["after dedup", simplified - filter_drops - dedup_drops],
+            ["after filters", filtered],
+            ["after dedup", filtered - by_stage[reasons.DEDUP]],
         ],
         "histograms": documents.get("histograms", {}),
         "languages": documents.get("languages", {}),

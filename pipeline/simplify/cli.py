@@ -2,7 +2,12 @@
 
 One HTML page in and no --output: prints its MHTML. Anything else: writes one JSON document
 record per kept page (JSONL, gzipped when the name ends in .gz) and ends with a summary of
-records in, kept, dropped per reason and characters removed. Every record is counted once.
+records in, kept, dropped per reason and bytes removed. Every record is counted once.
+
+Each record takes the job's own per-record path (`htlm.pipeline.extract.extract`: the
+reader's page, the simplifier, the language and length filters), so a page kept or dropped
+here is kept or dropped by `htlm-pipeline` too, for the same reason; only dedup, which needs
+every input at once, is the job's alone.
 """
 
 from __future__ import annotations
@@ -22,11 +27,11 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from htlm.pipeline import reasons
-from htlm.pipeline.filters import parse_langs
+from htlm.pipeline.extract import DOCUMENT, REJECTED, ExtractConfig, SourceFailed, extract
+from htlm.pipeline.filters import FilterConfig, parse_langs
 from htlm.pipeline.reading import Dropped, Page, read_pages
 from htlm.pipeline.reading.charset import UndecodableError, decode_html
-from htlm.pipeline.records import document_record, rejection_record
-from htlm.pipeline.simplify import MHTML, Rejection, SimplifyConfig, simplify
+from htlm.pipeline.simplify import SimplifyConfig
 from tqdm import tqdm
 
 _ARCHIVE_STARTS = (b"WARC/", b"filedesc://")
@@ -40,15 +45,16 @@ class Summary:
     records_in: int = 0
     kept: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
+    dead_lettered: Counter[str] = field(default_factory=Counter)
     input_bytes: int = 0
-    html_chars_kept: int = 0
-    mhtml_chars_kept: int = 0
+    html_bytes_kept: int = 0
+    mhtml_bytes_kept: int = 0
     unreadable_files: list[str] = field(default_factory=list)
 
     @property
-    def chars_removed(self) -> float:
-        """Share of the kept pages' characters that simplification removed."""
-        return 1 - self.mhtml_chars_kept / self.html_chars_kept if self.html_chars_kept else 0.0
+    def bytes_removed(self) -> float:
+        """Share of the kept pages' HTML bytes that simplification removed."""
+        return 1 - self.mhtml_bytes_kept / self.html_bytes_kept if self.html_bytes_kept else 0.0
 
     def as_dict(self, seconds: float) -> dict[str, Any]:
         return {
@@ -56,7 +62,8 @@ class Summary:
             "records_in": self.records_in,
             "kept": self.kept,
             "dropped": dict(sorted(self.dropped.items())),
-            "chars_removed": round(self.chars_removed, 4),
+            "dead_lettered": dict(sorted(self.dead_lettered.items())),
+            "bytes_removed": round(self.bytes_removed, 4),
             "input_bytes": self.input_bytes,
             "seconds": round(seconds, 3),
             "unreadable_files": self.unreadable_files,
@@ -109,31 +116,25 @@ class _CountingReader(io.RawIOBase):
         return len(data)
 
 
-def iter_entries(paths: list[Path], summary: Summary, progress: tqdm) -> Iterator[Page | Dropped]:
-    """Yield every page and dropped record of the inputs; unreadable files are noted, not fatal."""
-    for path in paths:
-        summary.files += 1
-        try:
-            if is_archive(path):
-                with open(path, "rb") as stream:
-                    yield from read_pages(_CountingReader(stream, progress), str(path))
-            else:
-                entry = read_html_file(path)
-                progress.update(path.stat().st_size)
-                yield entry
-        except OSError as error:
-            summary.unreadable_files.append(f"{path}: {error.strerror or error}")
-            print(f"htlm-simplify: cannot read {path}: {error.strerror or error}", file=sys.stderr)
+def file_outcomes(path: Path, config: ExtractConfig, progress: tqdm) -> Iterator[dict[str, Any]]:
+    """The outcomes of one input file (a WARC/ARC or one HTML page), as the job computes them."""
+    if is_archive(path):
+        with open(path, "rb") as stream:
+            yield from extract(read_pages(_CountingReader(stream, progress), str(path)), config)
+    else:
+        entry = read_html_file(path)
+        progress.update(path.stat().st_size)
+        yield from extract([entry], config)
 
 
 def run(
     paths: list[Path],
-    config: SimplifyConfig,
+    config: ExtractConfig,
     documents: IO[str],
     rejected: IO[str] | None = None,
     show_progress: bool | None = None,
 ) -> Summary:
-    """Simplify every page of `paths`, writing document records to `documents`; return the account."""
+    """Simplify and filter every page of `paths`, writing document records to `documents`; the account."""
     summary = Summary()
     summary.input_bytes = sum(path.stat().st_size for path in paths if path.is_file())
     with tqdm(
@@ -143,25 +144,37 @@ def run(
         desc="simplify",
         disable=None if show_progress is None else not show_progress,
     ) as progress:
-        for entry in iter_entries(paths, summary, progress):
-            summary.records_in += 1
-            if isinstance(entry, Dropped):
-                reason, detail = entry.reason, entry.detail
-            else:
-                result = simplify(entry.html, config)
-                if isinstance(result, MHTML):
-                    summary.kept += 1
-                    summary.html_chars_kept += len(entry.html)
-                    summary.mhtml_chars_kept += result.mhtml_chars
-                    documents.write(json.dumps(document_record(entry, result), ensure_ascii=False) + "\n")
-                    continue
-                reason, detail = result.reason, result.detail
-            summary.dropped[reason] += 1
-            if rejected is not None:
-                record = rejection_record(entry.url, entry.warc_file, entry.record_id, reason, detail)
-                rejected.write(json.dumps(record, ensure_ascii=False) + "\n")
-            progress.set_postfix(kept=summary.kept, dropped=summary.records_in - summary.kept, refresh=False)
+        for path in paths:
+            summary.files += 1
+            try:
+                for outcome in file_outcomes(path, config, progress):
+                    _count(outcome, summary, documents, rejected)
+                    progress.set_postfix(
+                        kept=summary.kept, dropped=summary.records_in - summary.kept, refresh=False
+                    )
+            except (OSError, SourceFailed) as error:  # the file's bytes failed: counted, the run goes on
+                summary.unreadable_files.append(f"{path}: {error}")
+                summary.records_in += 1
+                summary.dropped[reasons.READ_ERROR] += 1
+                print(f"htlm-simplify: cannot read {path}: {error}", file=sys.stderr)
     return summary
+
+
+def _count(outcome: dict[str, Any], summary: Summary, documents: IO[str], rejected: IO[str] | None) -> None:
+    summary.records_in += 1
+    kind = outcome.pop("kind")
+    if kind == DOCUMENT:
+        summary.kept += 1
+        summary.html_bytes_kept += outcome["html_bytes"]
+        summary.mhtml_bytes_kept += len(outcome["mhtml"].encode("utf-8"))
+        documents.write(json.dumps(outcome, ensure_ascii=False) + "\n")
+        return
+    if kind == REJECTED:
+        summary.dropped[outcome["reason"]] += 1
+    else:
+        summary.dead_lettered[outcome["stage"]] += 1
+    if rejected is not None:
+        rejected.write(json.dumps(outcome, ensure_ascii=False) + "\n")
 
 
 @contextlib.contextmanager
@@ -192,10 +205,14 @@ def format_summary(summary: Summary, seconds: float, output: str | None) -> str:
     lines = [
         f"htlm-simplify: {summary.files} file(s), {summary.records_in} records in {seconds:.1f}s "
         f"({rate:.0f} records/s, {summary.input_bytes / 1e6 / max(seconds, 1e-9):.1f} MB/s)",
-        f"  kept     {summary.kept:>8}   characters removed from kept pages: {summary.chars_removed:.1%}",
+        f"  kept     {summary.kept:>8}   bytes removed from kept pages: {summary.bytes_removed:.1%}",
         f"  dropped  {sum(summary.dropped.values()):>8}",
     ]
-    lines += [f"    {reason:<22}{count:>6}" for reason, count in summary.dropped.most_common()]
+    lines += [f"    {reason:<30}{count:>6}" for reason, count in summary.dropped.most_common()]
+    if summary.dead_lettered:
+        lines.append(
+            f"  dead-lettered {sum(summary.dead_lettered.values()):>3}   (processing raised; see --rejected)"
+        )
     if summary.unreadable_files:
         lines.append(f"  unreadable files: {len(summary.unreadable_files)} (see messages above)")
     if output and output != "-":
@@ -227,33 +244,64 @@ def build_parser() -> argparse.ArgumentParser:
         "--rejected", help="also write one JSONL line per dropped record: url, record id, reason"
     )
     parser.add_argument("--stats", help="write the summary as JSON to this file")
-    parser.add_argument(
-        "--langs",
-        default="all",
-        help="comma-separated lang codes a page's <html lang> must have, or 'all' "
-        "(default: all; the paper kept 'en')",
+    simplifier = parser.add_argument_group("simplifier (the paper's rules)")
+    simplifier.add_argument("--min-text-ratio", type=float, default=SimplifyConfig.min_text_ratio)
+    simplifier.add_argument(
+        "--text-element-chars",
+        type=int,
+        default=SimplifyConfig.min_text_chars,
+        help="running text that makes an element a text element (paper: 128)",
     )
-    parser.add_argument("--min-text-ratio", type=float, default=SimplifyConfig.min_text_ratio)
-    parser.add_argument("--min-text-chars", type=int, default=SimplifyConfig.min_text_chars)
-    parser.add_argument("--min-text-chars-short", type=int, default=SimplifyConfig.min_text_chars_short)
-    parser.add_argument(
+    simplifier.add_argument(
+        "--text-element-chars-short",
+        type=int,
+        default=SimplifyConfig.min_text_chars_short,
+        help="the same bar for lists, tables and spans (64)",
+    )
+    simplifier.add_argument(
         "--keep-attributes", default="class,id", help="attributes kept on elements (default: class,id)"
     )
-    parser.add_argument("--max-input-chars", type=int, default=SimplifyConfig.max_input_chars)
+    simplifier.add_argument("--max-input-chars", type=int, default=SimplifyConfig.max_input_chars)
+    filters = parser.add_argument_group("filters (the same flags, defaults and decisions as htlm-pipeline)")
+    filters.add_argument("--langs", default="all", help="keep these languages (en,de,...) or 'all' (default)")
+    filters.add_argument(
+        "--min-lang-score",
+        type=float,
+        default=FilterConfig.min_lang_score,
+        help="language-ID probability below which the page's own lang attribute decides",
+    )
+    filters.add_argument(
+        "--min-text-chars",
+        type=int,
+        default=FilterConfig.min_text_chars,
+        help="drop documents with less text",
+    )
+    filters.add_argument(
+        "--max-text-chars",
+        type=int,
+        default=FilterConfig.max_text_chars,
+        help="drop documents with more text",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> SimplifyConfig:
-    """The simplifier configuration the command-line flags describe."""
-    return SimplifyConfig(
-        min_text_chars=args.min_text_chars,
-        min_text_chars_short=args.min_text_chars_short,
+def config_from_args(args: argparse.Namespace) -> ExtractConfig:
+    """The per-record configuration the command-line flags describe (no dedup keys: no dedup here)."""
+    simplify = SimplifyConfig(
+        min_text_chars=args.text_element_chars,
+        min_text_chars_short=args.text_element_chars_short,
         min_text_ratio=args.min_text_ratio,
         keep_attributes=frozenset(filter(None, args.keep_attributes.split(","))),
-        langs=parse_langs(args.langs),
         max_input_chars=args.max_input_chars,
     )
+    filters = FilterConfig(
+        langs=parse_langs(args.langs),
+        min_lang_score=args.min_lang_score,
+        min_text_chars=args.min_text_chars,
+        max_text_chars=args.max_text_chars,
+    )
+    return ExtractConfig(simplify=simplify, filters=filters, dedup=None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -277,16 +325,16 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if summary.unreadable_files else 0
 
 
-def _print_one(path: Path, config: SimplifyConfig) -> int:
-    entry = read_html_file(path)
-    if isinstance(entry, Dropped):
-        print(f"htlm-simplify: {path}: dropped ({entry.reason}): {entry.detail}", file=sys.stderr)
+def _print_one(path: Path, config: ExtractConfig) -> int:
+    (outcome,) = extract([read_html_file(path)], config)
+    if outcome["kind"] != DOCUMENT:
+        why = outcome.get("reason") or f"dead letter, {outcome.get('stage')}"
+        print(
+            f"htlm-simplify: {path}: dropped ({why}): {outcome.get('detail') or outcome.get('error')}",
+            file=sys.stderr,
+        )
         return 1
-    result = simplify(entry.html, config)
-    if isinstance(result, Rejection):
-        print(f"htlm-simplify: {path}: rejected ({result.reason}): {result.detail}", file=sys.stderr)
-        return 1
-    print(result.html)
+    print(outcome["mhtml"])
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import lxml.etree as etree
@@ -106,7 +105,6 @@ class SimplifyConfig:
     min_text_chars_short: int = 64  # bar for lists, tables and spans (paper)
     min_text_ratio: float = 0.46  # text chars / MHTML chars must be greater (paper)
     keep_attributes: frozenset[str] = frozenset(("class", "id"))  # paper; CM3 adds e.g. href, alt
-    langs: Collection[str] | None = None  # None keeps every language; the paper kept {"en"}
     max_input_chars: int = 4_000_000  # hostile-page guard
     max_depth: int = 200  # libxml2 flattens below depth 255; deeper pages are rejected
     wrapper_share: float = 0.5  # a header/footer/form with this share of the page's prose is unwrapped,

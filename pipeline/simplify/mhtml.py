@@ -16,7 +16,8 @@ paper is a named step below, with the paper's numbers as the defaults of `Simpli
 4. `strip_attributes`     keep only `class` and `id` (a parameter).
 5. `fold_divs`            fold chains of directly nested <div>s into one with merged attributes.
 6. `normalize_whitespace` and `repair_nesting`, so the output re-parses to the same tree.
-7. the text/HTML ratio (> 0.46) and language checks.
+7. the text/HTML ratio (> 0.46). The language is the filters' decision, not the simplifier's
+   (`htlm.pipeline.filters.language`): `MHTML.lang` is only what the page declares.
 
 How "text element" is read: the text of an element is its running text — its own text
 nodes plus the full text of its phrasing (inline) children such as <a>, <b>, <em>, <span>,
@@ -72,19 +73,17 @@ def simplify(html: bytes | str, config: SimplifyConfig = DEFAULT_CONFIG) -> MHTM
 def _simplify(html: bytes | str, config: SimplifyConfig) -> MHTML:
     if isinstance(html, bytes):
         if len(html) > config.max_input_chars:
-            raise RejectPage(reasons.TOO_LARGE, f"{len(html)} bytes > {config.max_input_chars}")
+            raise RejectPage(reasons.PAGE_TOO_LARGE, f"{len(html)} bytes > {config.max_input_chars}")
         try:
             html = decode_html(html, None)[0]
         except UndecodableError as error:
             raise RejectPage(reasons.DECODE_ERROR, str(error)) from None
     input_chars = len(html)
     if input_chars > config.max_input_chars:
-        raise RejectPage(reasons.TOO_LARGE, f"{input_chars} characters > {config.max_input_chars}")
+        raise RejectPage(reasons.PAGE_TOO_LARGE, f"{input_chars} characters > {config.max_input_chars}")
 
     root = parse(html)
     lang = document_lang(root)
-    if config.langs is not None and lang.split("-")[0] not in config.langs:
-        raise RejectPage(reasons.LANG, f"lang={lang or 'missing'}")
     title = document_title(root)
     body = document_body(root)
 
