@@ -100,7 +100,6 @@ def write_databin_shard(
 def build_binarize(pipeline: Any, options: Any, inputs: list[str], vocab: int, dictionary: str) -> Any:
     """Add the binarize job to `pipeline`; returns the PCollection of the stats dict."""
     encoder = _Encoder(options.spm_model, options.valid_fraction)
-    destdir, per_shard = options.destdir, options.train_docs_per_shard
     encoded = (
         pipeline
         | "Inputs" >> InputFiles(inputs, SourceConfig())
@@ -108,62 +107,90 @@ def build_binarize(pipeline: Any, options: Any, inputs: list[str], vocab: int, d
         | "SpreadDocs" >> beam.Reshuffle()
         | "Encode" >> beam.FlatMap(encoder.encode)
     )
-    train_count = (
-        encoded
-        | "IsTrain" >> beam.Filter(lambda item: item[0] == "train")
-        | "CountTrain" >> beam.combiners.Count.Globally()
-    )
-    shards = train_count | "Shards" >> beam.Map(lambda n: max(1, math.ceil(n / per_shard)))
-    keyed = encoded | "Assign" >> beam.Map(
-        lambda item, n: (
-            (item[0], stable_shard(item[1], n) if item[0] == "train" else 0),
-            (item[1], item[2]),
-        ),
-        n=beam.pvalue.AsSingleton(shards),
-    )
-    slots = shards | "Slots" >> beam.FlatMap(
-        lambda n: [(("train", shard), None) for shard in range(n)] + [(("valid", 0), None)]
-    )
-    written = (
-        {"docs": keyed, "slot": slots}
-        | "Group" >> beam.CoGroupByKey()
-        | "Write"
-        >> beam.Map(
-            lambda group: write_databin_shard(
-                destdir, group[0][0], group[0][1], group[1]["docs"], dictionary, vocab
-            )
-        )
+    written = encoded | "WriteShards" >> _WriteDatabin(
+        options.destdir, options.train_docs_per_shard, dictionary, vocab
     )
     # Documents per token length: exact statistics from a table no longer than the longest document.
     lengths = encoded | "Lengths" >> beam.Map(lambda item: len(item[2])) | beam.combiners.Count.PerElement()
-
-    def finish(_: Any, written: list, counts: dict) -> dict:
-        stats = {
-            "tokenizer": options.spm_model,
-            "valid_fraction": options.valid_fraction,
-            "shards": sorted(
-                [{"split": s, "shard": k, "documents": d, "tokens": t} for s, k, d, t in written],
-                key=lambda row: (row["shard"], row["split"]),
-            ),
-            "splits": {
-                split: {
-                    "documents": sum(d for s, _, d, _ in written if s == split),
-                    "tokens": sum(t for s, _, _, t in written if s == split),
-                }
-                for split in ("train", "valid")
-            },
-            "tokens_per_document": token_stats_from_counts(counts),
-        }
-        write_text(
-            FileSystems.join(destdir, "stats.json"), json.dumps(stats, indent=2, sort_keys=True) + "\n"
-        )
-        return stats
-
     return (
         pipeline
         | "Finish" >> beam.Create([None])
-        | "Stats" >> beam.Map(finish, written=beam.pvalue.AsList(written), counts=beam.pvalue.AsDict(lengths))
+        | "Stats"
+        >> beam.Map(
+            _write_stats,
+            options=options,
+            written=beam.pvalue.AsList(written),
+            counts=beam.pvalue.AsDict(lengths),
+        )
     )
+
+
+class _WriteDatabin(beam.PTransform):
+    """(split, key, ids) -> shard folders: train spread over ceil(n / per_shard) shards by a stable hash."""
+
+    def __init__(self, destdir: str, per_shard: int, dictionary: str, vocab: int) -> None:
+        super().__init__()
+        self.destdir, self.per_shard, self.dictionary, self.vocab = destdir, per_shard, dictionary, vocab
+
+    def expand(self, encoded: beam.PCollection) -> beam.PCollection:
+        per_shard = self.per_shard
+        shards = (
+            encoded
+            | "IsTrain" >> beam.Filter(lambda item: item[0] == "train")
+            | "CountTrain" >> beam.combiners.Count.Globally()
+            | "Shards" >> beam.Map(lambda n: max(1, math.ceil(n / per_shard)))
+        )
+        keyed = encoded | "Assign" >> beam.Map(
+            lambda item, n: (
+                (item[0], stable_shard(item[1], n) if item[0] == "train" else 0),
+                (item[1], item[2]),
+            ),
+            n=beam.pvalue.AsSingleton(shards),
+        )
+        slots = shards | "Slots" >> beam.FlatMap(
+            lambda n: [(("train", shard), None) for shard in range(n)] + [(("valid", 0), None)]
+        )
+        destdir, dictionary, vocab = self.destdir, self.dictionary, self.vocab
+        return (
+            {"docs": keyed, "slot": slots}
+            | "Group" >> beam.CoGroupByKey()
+            | "Write"
+            >> beam.Map(
+                lambda group: write_databin_shard(
+                    destdir, group[0][0], group[0][1], group[1]["docs"], dictionary, vocab
+                )
+            )
+        )
+
+
+def _slot_of(item: tuple[str, str, np.ndarray], n: int) -> tuple[tuple[str, int], tuple[str, np.ndarray]]:
+    """((split, shard), (key, ids)): train documents spread over n shards by key, valid in shard 0."""
+    split, key, ids = item
+    return (split, stable_shard(key, n) if split == "train" else 0), (key, ids)
+
+
+def _write_stats(_: Any, options: Any, written: list, counts: dict) -> dict:
+    """DESTDIR/stats.json: the shards, documents and tokens per split, tokens per document."""
+    stats = {
+        "tokenizer": options.spm_model,
+        "valid_fraction": options.valid_fraction,
+        "shards": sorted(
+            [{"split": s, "shard": k, "documents": d, "tokens": t} for s, k, d, t in written],
+            key=lambda row: (row["shard"], row["split"]),
+        ),
+        "splits": {
+            split: {
+                "documents": sum(d for s, _, d, _ in written if s == split),
+                "tokens": sum(t for s, _, _, t in written if s == split),
+            }
+            for split in ("train", "valid")
+        },
+        "tokens_per_document": token_stats_from_counts(counts),
+    }
+    write_text(
+        FileSystems.join(options.destdir, "stats.json"), json.dumps(stats, indent=2, sort_keys=True) + "\n"
+    )
+    return stats
 
 
 def main(argv: list[str]) -> int:

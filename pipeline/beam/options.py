@@ -41,113 +41,127 @@ class PipelineJobOptions(PipelineOptions):
 
     @classmethod
     def _add_argparse_args(cls, parser: Any) -> None:
-        parser.add_argument(
-            "--crawl", help="a Common Crawl id, e.g. CC-MAIN-2024-22: its warc.paths.gz is read at run time"
-        )
-        parser.add_argument(
-            "--crawl_base_url",
-            "--crawl-base-url",
-            default=SourceConfig.crawl_base_url,
-            help="where crawls live: https://data.commoncrawl.org/ (default) or s3://commoncrawl/",
-        )
-        parser.add_argument(
-            "--max_files", "--max-files", type=int, help="with --crawl: only the first N WARCs"
-        )
-        parser.add_argument("--output", help="output folder (local, gs:// or s3://), required")
-        parser.add_argument(
-            "--langs", default="all", help="keep these languages (en,de,...) or 'all' (default)"
-        )
-        parser.add_argument(
-            "--min_lang_score",
-            type=float,
-            default=FilterConfig.min_lang_score,
-            help="language-ID probability below which the page's own lang attribute decides",
-        )
-        parser.add_argument(
-            "--min_text_chars",
-            "--min-text-chars",
-            type=int,
-            default=FilterConfig.min_text_chars,
-            help="drop documents with less text (too-short)",
-        )
-        parser.add_argument(
-            "--max_text_chars",
-            "--max-text-chars",
-            type=int,
-            default=FilterConfig.max_text_chars,
-            help="drop documents with more text (too-long)",
-        )
-        parser.add_argument(
-            "--min_text_ratio",
-            type=float,
-            default=SimplifyConfig.min_text_ratio,
-            help="keep a page only if text/MHTML characters exceed this (paper: 0.46)",
-        )
-        parser.add_argument("--no_near_dup", action="store_true", help="skip MinHash near-duplicate removal")
-        parser.add_argument(
-            "--minhash_perm", type=int, default=DedupConfig.num_perm, help="MinHash permutations"
-        )
-        parser.add_argument(
-            "--minhash_threshold",
-            type=float,
-            default=DedupConfig.threshold,
-            help="Jaccard similarity treated as near-duplicate (sets LSH bands x rows)",
-        )
-        parser.add_argument(
-            "--shingle_size",
-            type=int,
-            default=DedupConfig.shingle_size,
-            help="words per shingle (CJK: characters)",
-        )
-        parser.add_argument(
-            "--docs_per_shard",
-            type=int,
-            default=JobConfig.docs_per_shard,
-            help="documents per output shard; the shard count follows at run time",
-        )
-        parser.add_argument(
-            "--keep_rejected_pages",
-            action="store_true",
-            help="store the full page in rejected-* records (large)",
-        )
-        parser.add_argument(
-            "--max_record_bytes",
-            type=int,
-            default=ReaderLimits().max_record_bytes,
-            help="larger WARC records are skipped and counted as too-large",
-        )
-        parser.add_argument(
-            "--warc_timeout",
-            type=float,
-            default=JobConfig.warc_timeout,
-            help="seconds one WARC may take before it is dead-lettered",
-        )
-        parser.add_argument(
-            "--record_timeout",
-            type=float,
-            default=JobConfig.record_timeout,
-            help="seconds one page may take to simplify; each page runs in a child process, so a hang or a "
-            "crash in a C library costs that page only (0 = in-process, no isolation)",
-        )
-        parser.add_argument(
-            "--max_concurrent_downloads",
-            type=int,
-            default=SourceConfig.max_concurrent_downloads,
-            help="per worker process",
-        )
-        parser.add_argument(
-            "--http_retries",
-            type=int,
-            default=SourceConfig.http_retries,
-            help="retries per https WARC (503, SlowDown, dropped connections)",
-        )
-        parser.add_argument(
-            "--http_backoff",
-            type=float,
-            default=SourceConfig.http_backoff,
-            help="first retry delay (s), doubling",
-        )
-        parser.add_argument("--no_progress", action="store_true", help="no progress bar")  # fmt: skip
+        _input_flags(parser)
+        _filter_flags(parser)
+        _dedup_and_output_flags(parser)
+        _limit_flags(parser)
+
+
+def _input_flags(parser: Any) -> None:
+    """Flags: where the WARCs come from and where the output goes."""
+    parser.add_argument(
+        "--crawl", help="a Common Crawl id, e.g. CC-MAIN-2024-22: its warc.paths.gz is read at run time"
+    )
+    parser.add_argument(
+        "--crawl_base_url",
+        "--crawl-base-url",
+        default=SourceConfig.crawl_base_url,
+        help="where crawls live: https://data.commoncrawl.org/ (default) or s3://commoncrawl/",
+    )
+    parser.add_argument("--max_files", "--max-files", type=int, help="with --crawl: only the first N WARCs")
+    parser.add_argument("--output", help="output folder (local, gs:// or s3://), required")
+
+
+def _filter_flags(parser: Any) -> None:
+    """Flags: the simplifier's ratio and the filters."""
+    parser.add_argument("--langs", default="all", help="keep these languages (en,de,...) or 'all' (default)")
+    parser.add_argument(
+        "--min_lang_score",
+        type=float,
+        default=FilterConfig.min_lang_score,
+        help="language-ID probability below which the page's own lang attribute decides",
+    )
+    parser.add_argument(
+        "--min_text_chars",
+        "--min-text-chars",
+        type=int,
+        default=FilterConfig.min_text_chars,
+        help="drop documents with less text (too-short)",
+    )
+    parser.add_argument(
+        "--max_text_chars",
+        "--max-text-chars",
+        type=int,
+        default=FilterConfig.max_text_chars,
+        help="drop documents with more text (too-long)",
+    )
+    parser.add_argument(
+        "--min_text_ratio",
+        type=float,
+        default=SimplifyConfig.min_text_ratio,
+        help="keep a page only if text/MHTML characters exceed this (paper: 0.46)",
+    )
+
+
+def _dedup_and_output_flags(parser: Any) -> None:
+    """Flags: dedup and the shards."""
+    parser.add_argument("--no_near_dup", action="store_true", help="skip MinHash near-duplicate removal")
+    parser.add_argument("--minhash_perm", type=int, default=DedupConfig.num_perm, help="MinHash permutations")
+    parser.add_argument(
+        "--minhash_threshold",
+        type=float,
+        default=DedupConfig.threshold,
+        help="Jaccard similarity treated as near-duplicate (sets LSH bands x rows)",
+    )
+    parser.add_argument(
+        "--shingle_size",
+        type=int,
+        default=DedupConfig.shingle_size,
+        help="words per shingle (CJK: characters)",
+    )
+    parser.add_argument(
+        "--docs_per_shard",
+        type=int,
+        default=JobConfig.docs_per_shard,
+        help="documents per output shard; the shard count follows at run time",
+    )
+    parser.add_argument(
+        "--keep_rejected_pages",
+        action="store_true",
+        help="store the full page in rejected-* records (large)",
+    )
+
+
+def _limit_flags(parser: Any) -> None:
+    """Flags: limits, timeouts and https fetching."""
+    parser.add_argument(
+        "--max_record_bytes",
+        type=int,
+        default=ReaderLimits().max_record_bytes,
+        help="larger WARC records are skipped and counted as too-large",
+    )
+    parser.add_argument(
+        "--warc_timeout",
+        type=float,
+        default=JobConfig.warc_timeout,
+        help="seconds one WARC may take before it is dead-lettered",
+    )
+    parser.add_argument(
+        "--record_timeout",
+        type=float,
+        default=JobConfig.record_timeout,
+        help="seconds one page may take to simplify; each page runs in a child process, so a hang or a "
+        "crash in a C library costs that page only (0 = in-process, no isolation)",
+    )
+    parser.add_argument(
+        "--max_concurrent_downloads",
+        type=int,
+        default=SourceConfig.max_concurrent_downloads,
+        help="per worker process",
+    )
+    parser.add_argument(
+        "--http_retries",
+        type=int,
+        default=SourceConfig.http_retries,
+        help="retries per https WARC (503, SlowDown, dropped connections)",
+    )
+    parser.add_argument(
+        "--http_backoff",
+        type=float,
+        default=SourceConfig.http_backoff,
+        help="first retry delay (s), doubling",
+    )
+    parser.add_argument("--no_progress", action="store_true", help="no progress bar")  # fmt: skip
 
 
 def job_config(options: PipelineOptions, started: float | None = None) -> JobConfig:

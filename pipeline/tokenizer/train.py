@@ -143,7 +143,15 @@ def train_tokenizer(
     spm.SentencePieceTrainer.train(
         sentence_iterator=sentences(), model_writer=model, minloglevel=1, **settings.trainer_kwargs()
     )
-    model_bytes = model.getvalue()
+    card = _write_files(prefix, model.getvalue(), settings, corpus, kept)
+    prefix.with_name(prefix.name + ".card.json").write_text(card.to_json(), encoding="utf-8")
+    return card
+
+
+def _write_files(
+    prefix: Path, model_bytes: bytes, settings: TokenizerSettings, corpus: dict[str, int], kept: list[str]
+) -> TokenizerCard:
+    """Write the model, the vocab and dict.txt beside it; return the card describing them."""
     model_path = prefix.with_name(prefix.name + ".model")
     model_path.write_bytes(model_bytes)
     tokenizer = Tokenizer(model_path)
@@ -153,9 +161,8 @@ def train_tokenizer(
             out.write(f"{tokenizer.sp.id_to_piece(i)}\t{tokenizer.sp.get_score(i):g}\n")
     dict_path = prefix.parent / "dict.txt"
     write_fairseq_dictionary(tokenizer.sp, dict_path)
-
     tokens = sum(len(tokenizer.encode(document)) for document in kept)
-    card = TokenizerCard(
+    return TokenizerCard(
         settings=dataclasses.asdict(settings),
         sentencepiece_version=spm.__version__,
         corpus=corpus,
@@ -170,5 +177,3 @@ def train_tokenizer(
             for text in CARD_EXAMPLES
         ],
     )
-    prefix.with_name(prefix.name + ".card.json").write_text(card.to_json(), encoding="utf-8")
-    return card
