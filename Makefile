@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/read_warc.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/tokenizer.py
+	$(BIN)/python bench/minhash.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

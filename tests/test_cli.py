@@ -143,8 +143,10 @@ def test_langs_flag(tmp_path: Path) -> None:
 
 
 def test_language_is_decided_as_the_job_decides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A German page that declares lang="en": the language-ID model decides, in htlm-simplify as in the job."""
-    german = "Die Stadtverwaltung hat am Dienstag den neuen Haushalt vorgestellt, der vier Prozent mehr Geld " * 3
+    """A German page declaring lang="en": the language-ID model decides, in htlm-simplify as in the job."""
+    german = (
+        "Die Stadtverwaltung hat am Dienstag den neuen Haushalt vorgestellt, der vier Prozent mehr Geld " * 3
+    )
     page = tmp_path / "page.html"
     page.write_text(f"<html lang='en'><title>T</title><p>{german}</p></html>")
     assert main([str(page), "--langs", "en"]) == 1

@@ -76,7 +76,9 @@ def test_every_real_and_corrupt_warc(tmp_path: Path) -> None:
     stats = run(tmp_path, WARC_DATA / "*" / "*.warc*", WARC_DATA / "*" / "*.arc*")
     assert stats["inputs"]["files"] == 42
     assert stats["records_in"] == 1314
-    assert stats["dropped"]["read/read-error"] == 12  # truncated gzip, garbage, cut records: counted, not fatal
+    assert (
+        stats["dropped"]["read/read-error"] == 12
+    )  # truncated gzip, garbage, cut records: counted, not fatal
     assert stats["dropped"]["read/not-response"] == 780  # see test_warc.EXPECTED for each file
     assert stats["kept"] == 107
     assert_accounted(stats, tmp_path)
@@ -89,7 +91,9 @@ def test_same_warc_listed_twice_and_copied(tmp_path: Path) -> None:
     shutil.copy(warc, copy)
     twice = run(tmp_path / "twice", warc, warc, tmp_path / "*.warc.gz")
     assert twice["kept"] == once["kept"] > 0
-    assert twice["dropped"]["dedup/dup-url"] == once["kept"]  # every document of the copy loses to the original
+    assert (
+        twice["dropped"]["dedup/dup-url"] == once["kept"]
+    )  # every document of the copy loses to the original
     urls = [record["url"] for record in lines(tmp_path / "twice", "documents")]
     assert len(urls) == len(set(urls))
     assert_accounted(twice, tmp_path / "twice")

@@ -29,7 +29,13 @@ def example_stats() -> dict:
         "inputs": {"files": 4, "bytes": 680000, "skipped_already_done": 0},
         "records_in": 132,
         "kept": 30,
-        "dropped": {"read/not-response": 64, "simplify/low-text-ratio": 13, "dedup/dup-url": 2, "dedup/near-dup": 1, "read/not-html": 21},
+        "dropped": {
+            "read/not-response": 64,
+            "simplify/low-text-ratio": 13,
+            "dedup/dup-url": 2,
+            "dedup/near-dup": 1,
+            "read/not-html": 21,
+        },
         "dead_lettered": {"read": 1, "simplify": 0},
         "funnel": [
             ["records in", 132],
@@ -184,7 +190,15 @@ def test_full_report_parses_and_shows_everything() -> None:
         "2026-11-27T10:00:00Z",
     ):
         assert number in text, number
-    for label in ("records in", "HTML responses", "after dedup", "read/not-response", "dedup/near-dup", "en", "ja"):
+    for label in (
+        "records in",
+        "HTML responses",
+        "after dedup",
+        "read/not-response",
+        "dedup/near-dup",
+        "en",
+        "ja",
+    ):
         assert label in text, label
     assert "48.5%" in text  # not-response, of records in
     assert "documents-00000-of-00001.jsonl.gz" in text and "dead-letter-00000-of-00001.jsonl.gz" in text
@@ -199,7 +213,13 @@ def test_dropped_reasons_sorted_by_count() -> None:
     tree = parse(render_report(example_stats()))
     section = next(s for s in tree.xpath("//section") if "Dropped" in s.findtext("h2"))
     labels = [t.text for t in section.xpath(".//svg/text[@text-anchor='end']")]
-    assert labels == ["read/not-response", "read/not-html", "simplify/low-text-ratio", "dedup/dup-url", "dedup/near-dup"]
+    assert labels == [
+        "read/not-response",
+        "read/not-html",
+        "simplify/low-text-ratio",
+        "dedup/dup-url",
+        "dedup/near-dup",
+    ]
 
 
 def test_empty_stats_render_no_data() -> None:

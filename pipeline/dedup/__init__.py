@@ -46,7 +46,7 @@ from htlm.pipeline.dedup.lsh import (
     near_dup_keys,
     optimal_bands,
 )
-from htlm.pipeline.dedup.minhash import DEFAULT_NUM_PERM, MERSENNE_61, MinHasher, estimated_jaccard, jaccard
+from htlm.pipeline.dedup.minhash import DEFAULT_NUM_PERM, MinHasher, estimated_jaccard, jaccard
 from htlm.pipeline.dedup.shingles import DEFAULT_SHINGLE_SIZE, shingle_hashes, shingles, tokenize
 from htlm.pipeline.dedup.urls import TRACKING_PARAMS, normalize_url
 
@@ -56,7 +56,6 @@ __all__ = [
     "DEFAULT_ROWS",
     "DEFAULT_SHINGLE_SIZE",
     "DEFAULT_THRESHOLD",
-    "MERSENNE_61",
     "TRACKING_PARAMS",
     "DocRef",
     "MinHasher",
