@@ -152,3 +152,14 @@ def test_language_is_decided_as_the_job_decides(tmp_path: Path, capsys: pytest.C
     assert main([str(page), "--langs", "en"]) == 1
     assert "filter/lang" in capsys.readouterr().err
     assert main([str(page), "--langs", "de"]) == 0
+
+
+def test_html_inputs_have_the_readers_limits(tmp_path: Path) -> None:
+    """A gzip bomb of an HTML file is read up to the record limit, then counted as read/too-large."""
+    bomb = tmp_path / "bomb.html.gz"
+    bomb.write_bytes(gzip.compress(b"<html><body>" + b" " * (12 << 20)))
+    cut = tmp_path / "cut.html.gz"
+    cut.write_bytes(gzip.compress(f"<p>{LONG}</p>".encode())[:-12])
+    stats = tmp_path / "s.json"
+    assert main([str(bomb), str(cut), "-o", str(tmp_path / "d.jsonl"), "--stats", str(stats), "-q"]) == 0
+    assert json.loads(stats.read_text())["dropped"] == {"read/too-large": 1, "read/read-error": 1}

@@ -29,12 +29,10 @@ from typing import IO, Any, BinaryIO
 from htlm.pipeline import reasons
 from htlm.pipeline.extract import DOCUMENT, REJECTED, ExtractConfig, SourceFailed, extract
 from htlm.pipeline.filters import FilterConfig, parse_langs
-from htlm.pipeline.reading import Dropped, Page, read_pages
-from htlm.pipeline.reading.charset import UndecodableError, decode_html
+from htlm.pipeline.reading import read_pages
+from htlm.pipeline.reading.files import is_archive, read_html_file
 from htlm.pipeline.simplify import SimplifyConfig
 from tqdm import tqdm
-
-_ARCHIVE_STARTS = (b"WARC/", b"filedesc://")
 
 
 @dataclass
@@ -68,36 +66,6 @@ class Summary:
             "seconds": round(seconds, 3),
             "unreadable_files": self.unreadable_files,
         }
-
-
-def is_archive(path: Path) -> bool:
-    """Whether a file is a WARC/ARC (by name, else by its first bytes, gzipped or not)."""
-    name = path.name.lower()
-    if ".warc" in name or ".arc" in name:
-        return True
-    with open(path, "rb") as stream:
-        head = stream.read(4096)
-    if head.startswith(b"\x1f\x8b"):
-        with contextlib.suppress(OSError, EOFError):
-            head = gzip.GzipFile(fileobj=io.BytesIO(head)).read(64)
-    return head.lstrip().startswith(_ARCHIVE_STARTS)
-
-
-def read_html_file(path: Path) -> Page | Dropped:
-    """Read one HTML file (plain or .gz) as a Page, so it takes the same road as a WARC record."""
-    with open(path, "rb") as stream:
-        body = stream.read()
-    if body.startswith(b"\x1f\x8b"):
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError) as error:
-            return Dropped(reasons.READ_ERROR, str(path), None, path.resolve().as_uri(), str(error), 0)
-    url = path.resolve().as_uri()
-    try:
-        html, charset, source = decode_html(body, None)
-    except UndecodableError as error:
-        return Dropped(reasons.DECODE_ERROR, str(path), None, url, str(error), 0)
-    return Page(url, str(path), url, "", 200, (), body, html, charset, source, 0)
 
 
 class _CountingReader(io.RawIOBase):
