@@ -101,3 +101,14 @@ def test_the_job_is_quiet(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "apitools" not in done.stderr and "Logging handler" not in done.stderr
     assert done.stderr.startswith("htlm-pipeline: 1 WARC(s), 4 records")
+
+
+def test_the_core_and_the_tokenizer_import_no_beam_or_fairseq() -> None:
+    """model/ and prompts/ use the tokenizer and the simplifier without Beam; the core stays pure."""
+    code = (
+        "import sys, htlm.pipeline.tokenizer, htlm.pipeline.extract, htlm.pipeline.config; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'apache_beam', 'fairseq', 'torch'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
