@@ -8,11 +8,14 @@ to shards and each shard is sorted, so the same input gives the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
 import json
 import math
+import os
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -60,9 +63,41 @@ def write_text(path: str, text: str) -> None:
 
 def commit(partial: str, path: str) -> None:
     """Give a finished temporary file its final name (replacing an older one)."""
+    if "://" not in path:  # local: one atomic rename, and no glob anywhere near the user's path
+        os.replace(partial, path)
+        return
     if FileSystems.exists(path):
-        FileSystems.delete([path])
+        delete_files([path])
     FileSystems.rename([partial], [path])
+
+
+def escape_glob(path: str) -> str:
+    """`path` as a pattern that matches only itself: `*`, `?` and `[` in it are literal.
+
+    Paths a user gives are literal everywhere; only the patterns we append (`documents-*`)
+    expand. Bracket escapes work for Beam's local (glob) and object-store (fnmatch) matching.
+    """
+    return re.sub(r"([*?[])", r"[\1]", path)
+
+
+def delete_files(paths: list[str]) -> None:
+    """Delete exactly these files. Beam's `FileSystems.delete` expands its arguments as globs and
+    deletes folders recursively; local files are removed one by one instead, remote ones escaped."""
+    for path in paths:
+        if "://" not in path:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+    remote = [escape_glob(path) for path in paths if "://" in path]
+    if remote:
+        FileSystems.delete(remote)
+
+
+def inside(path: str, folder: str) -> bool:
+    """Whether local `path` lies inside local `folder` (after resolving links and dots)."""
+    if "://" in path or "://" in folder:
+        return path.rstrip("/").startswith(folder.rstrip("/") + "/")
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([path, folder]) == folder
 
 
 def copy_file(source: str, target: str) -> None:

@@ -41,7 +41,7 @@ from htlm.pipeline.beam.extract import (
     dead_letter_from_beam,
     read_intermediate,
 )
-from htlm.pipeline.beam.files import InputFiles, WriteShards
+from htlm.pipeline.beam.files import InputFiles, WriteShards, escape_glob
 from htlm.pipeline.beam.options import InputOptions, PipelineJobOptions, job_config, parse_pipeline_options
 from htlm.pipeline.beam.stats import DocumentStats, write_stats
 from htlm.pipeline.config import JobConfig
@@ -104,7 +104,7 @@ def _watch_progress(output: str, total: int | None, stop: threading.Event) -> No
     """A progress bar in the launching process: committed intermediate files / inputs."""
     from tqdm import tqdm
 
-    pattern = FileSystems.join(output, INTERMEDIATE_DIR, "*.jsonl.gz")
+    pattern = FileSystems.join(escape_glob(output), INTERMEDIATE_DIR, "*.jsonl.gz")
     with tqdm(total=total, unit="warc", desc="extract", disable=None) as bar:
         while not stop.wait(1.0):
             try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from htlm.pipeline.beam.files import inside
 from htlm.pipeline.config import JobConfig, SourceConfig
 from htlm.pipeline.extract import DedupConfig, ExtractConfig
 from htlm.pipeline.filters import FilterConfig, parse_langs
@@ -216,8 +217,17 @@ def parse_pipeline_options(argv: list[str] | None, description: str) -> Pipeline
     crawl_base = job.crawl_base_url if job.crawl else None
     require_for("htlm-pipeline", [*inputs, job.output, crawl_base], options.view_as(StandardOptions).runner)
     for spec in inputs:
-        if not sources.is_url(spec) and "://" not in spec and not FileSystems.match([spec])[0].metadata_list:
+        if sources.is_url(spec) or "://" in spec:
+            continue
+        matches = [m.path for m in FileSystems.match([spec])[0].metadata_list]
+        if not matches:
             raise SystemExit(f"htlm-pipeline: --input {spec!r} matches no file")
+        ours = [path for path in matches if inside(path, job.output)]
+        if ours:
+            raise SystemExit(
+                f"htlm-pipeline: --input {spec!r} matches {len(ours)} file(s) inside --output {job.output!r} "
+                f"(e.g. {ours[0]}): the job would read its own outputs; narrow the pattern"
+            )
     return options
 
 

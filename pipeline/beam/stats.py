@@ -15,7 +15,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from htlm.pipeline import reasons
-from htlm.pipeline.beam.files import write_text
+from htlm.pipeline.beam.files import delete_files, escape_glob, write_text
 from htlm.pipeline.config import JobConfig
 from htlm.pipeline.report import histogram, log_edges, merge_histograms, render_report
 
@@ -145,7 +145,6 @@ def write_stats(
 def _remove_stale_shards(output: str, current: set[str]) -> None:
     """Shards left by an earlier run with another shard count would mislead readers: remove them."""
     for prefix in SHARD_KINDS:
-        pattern = FileSystems.join(output, f"{prefix}-*-of-*.jsonl.gz")
+        pattern = FileSystems.join(escape_glob(output), f"{prefix}-*-of-*.jsonl.gz")
         stale = [m.path for m in FileSystems.match([pattern])[0].metadata_list if m.path not in current]
-        if stale:
-            FileSystems.delete(stale)
+        delete_files(stale)
