@@ -207,6 +207,10 @@ def main(argv: list[str]) -> int:
         return 2
     runner = beam_options.view_as(StandardOptions).runner
     require_for("htlm-tokenizer binarize", [*inputs, options.spm_model, options.destdir], runner)
+    for spec in inputs:
+        if "://" not in spec and not FileSystems.match([spec])[0].metadata_list:
+            print(f"htlm-tokenizer binarize: --input {spec!r} matches no file", file=sys.stderr)
+            return 2
     # Workers read the model and dict.txt where the flag says (gs:// on Dataflow), not from here.
     dictionary = options.spm_model.rsplit("/", 1)[0] + "/dict.txt" if "/" in options.spm_model else "dict.txt"
     if not FileSystems.exists(dictionary):
@@ -223,6 +227,9 @@ def main(argv: list[str]) -> int:
         build_binarize(pipeline, options, inputs, vocab, dictionary)
     stats = _read_stats(options.destdir)
     print(format_binarize_summary(stats, options.destdir, time.perf_counter() - started), file=sys.stderr)
+    if not stats["tokens_per_document"]["documents"]:
+        print("htlm-tokenizer binarize: the inputs hold no documents: nothing to train on", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -52,7 +52,13 @@ def train_main(argv: list[str]) -> int:
         print(f"htlm-tokenizer: {error}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    card = train_tokenizer(sample_documents(paths, args.sample_docs, args.seed), args.model_prefix, settings)
+    try:
+        card = train_tokenizer(
+            sample_documents(paths, args.sample_docs, args.seed), args.model_prefix, settings
+        )
+    except ValueError as error:
+        print(f"htlm-tokenizer train: {error}", file=sys.stderr)
+        return 2
     print(
         f"htlm-tokenizer train: {card.corpus['documents']} documents "
         f"({card.corpus['characters']:,} characters) from {len(paths)} file(s) "

@@ -116,6 +116,8 @@ def train_tokenizer(
 
     Files: `<prefix>.model`, `<prefix>.vocab` (piece TAB score), `dict.txt` in the same folder
     (see `fairseq_dictionary_lines`) and `<prefix>.card.json` (the returned card).
+    Raises ValueError, with what to do, when there is nothing to train on (no documents, or
+    only blank ones) or SentencePiece refuses the corpus (e.g. a vocabulary larger than it holds).
     Deterministic: the same documents in the same order with the same settings give a
     byte-identical `.model` (the model is trained in memory, so the output path is not
     recorded in it). Why documents and not files: the caller decides the sample
@@ -129,6 +131,9 @@ def train_tokenizer(
 
     def sentences() -> Iterator[str]:
         for document in documents:
+            if not document.strip():  # nothing to learn from: counted, not fed
+                corpus["blank_documents"] = corpus.get("blank_documents", 0) + 1
+                continue
             corpus["documents"] += 1
             corpus["characters"] += len(document)
             corpus["utf8_bytes"] += len(document.encode("utf-8", "replace"))
@@ -140,9 +145,18 @@ def train_tokenizer(
 
     model = io.BytesIO()
     spm.set_random_generator_seed(settings.seed)
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=sentences(), model_writer=model, minloglevel=1, **settings.trainer_kwargs()
-    )
+    try:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=sentences(), model_writer=model, minloglevel=1, **settings.trainer_kwargs()
+        )
+    except RuntimeError as error:  # SentencePiece's own message names the cause; say what to do
+        if not corpus["training_sentences"]:
+            blank = corpus.get("blank_documents", 0)
+            raise ValueError(f"no text to train on: {blank} document(s), all empty or whitespace") from None
+        hint = " (lower --vocab-size or give more documents)" if "too high" in str(error) else ""
+        raise ValueError(
+            f"SentencePiece could not train on {corpus['documents']} document(s): {error}{hint}"
+        ) from None
     card = _write_files(prefix, model.getvalue(), settings, corpus, kept)
     prefix.with_name(prefix.name + ".card.json").write_text(card.to_json(), encoding="utf-8")
     return card
