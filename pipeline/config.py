@@ -7,7 +7,11 @@ pickle, and the same object a notebook or a test builds by hand.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from htlm.pipeline.extract import ExtractConfig
 from htlm.pipeline.reading import ReaderLimits
@@ -37,3 +41,24 @@ class JobConfig:
     warc_timeout: float = 4 * 3600.0  # per WARC, under Beam's exception handling
     docs_per_shard: int = 50_000
     started: float = 0.0  # launch time (epoch seconds): the elapsed time in stats.json counts from it
+
+
+def fingerprint(*values: Any) -> str:
+    """A short stable hash of configuration values (dataclasses, sets, numbers, strings).
+
+    Canonical JSON (sets sorted, keys sorted), so it is the same in every process: Python's
+    `hash()` and the repr of a set are not."""
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, (set, frozenset)):
+            return sorted(plain(v) for v in value)
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        return value
+
+    text = json.dumps([plain(v) for v in values], sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()

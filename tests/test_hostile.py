@@ -82,3 +82,61 @@ def test_binarize_on_an_empty_input_says_so(tmp_path: Path, capsys: pytest.Captu
         main([*argv[:2], str(tmp_path / "nothing-*.jsonl.gz"), *argv[3:], "--destdir", str(tmp_path / "x")])
         == 2
     )
+
+
+def intermediates(output: Path) -> list[Path]:
+    return sorted((output / "intermediate").glob("*.jsonl.gz"))
+
+
+def test_resume_never_reuses_work_made_from_other_flags_or_another_file(tmp_path: Path) -> None:
+    warc = tmp_path / "w.warc.gz"
+    warc.write_bytes(WARC.read_bytes())
+    out = tmp_path / "out"
+    first = run(out, warc)
+    assert run(out, warc)["inputs"]["skipped_already_done"] == 1  # same file, same flags: resumed
+    strict = run(out, warc, extra=("--min_text_chars", "100000"))  # other flags: redone, and they apply
+    assert strict["inputs"]["skipped_already_done"] == 0 and strict["inputs"]["redone"] == {"changed": 1}
+    assert strict["kept"] == 0 < first["kept"]
+    import os
+
+    warc.write_bytes(WARC.read_bytes() + WARC.read_bytes())  # the WARC changed: twice the records
+    os.utime(warc, (1, 1))
+    grown = run(out, warc)
+    assert grown["inputs"]["redone"] == {"changed": 1} and grown["records_in"] == 2 * first["records_in"]
+
+
+def test_a_damaged_intermediate_is_named_and_redone(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    out = tmp_path / "out"
+    first = run(out, WARC)
+    (committed,) = intermediates(out)
+    committed.write_bytes(committed.read_bytes()[:-25])  # cut: the end line is gone
+    again = run(out, WARC)
+    assert again["inputs"]["redone"] == {"corrupt": 1} and again["records_in"] == first["records_in"]
+    assert any(committed.name in message and "damaged" in message for message in caplog.messages)
+    assert run(out, WARC)["inputs"]["skipped_already_done"] == 1  # whole again
+
+
+def test_a_second_run_into_a_folder_in_use_refuses(tmp_path: Path) -> None:
+    import json
+    import os
+    import socket
+
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = out / ".htlm.lock"
+    lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": "now"}))
+    with pytest.raises(SystemExit, match="in use by another run"):
+        run(out, WARC)
+    assert lock.exists() and not (out / "stats.json").exists()
+    lock.write_text(json.dumps({"pid": 2**22 + 12345, "host": socket.gethostname(), "started": "then"}))
+    assert run(out, WARC)["records_in"] == 4  # a lock whose process is gone is taken over
+    assert not lock.exists()
+
+
+def test_a_warc_past_its_timeout_is_never_committed_later(tmp_path: Path) -> None:
+    import time
+
+    stats = run(tmp_path, WARC, extra=("--warc_timeout", "0.001", "--record_timeout", "0"))
+    assert stats["dead_lettered"] == {"extract": 1}
+    time.sleep(3)  # the abandoned thread has long finished reading this small WARC
+    assert intermediates(tmp_path) == []

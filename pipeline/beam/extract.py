@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,14 +17,15 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
-from htlm.pipeline.beam.files import open_source, read_jsonl_gz, write_jsonl_gz
-from htlm.pipeline.config import JobConfig
+from htlm.pipeline.beam.files import delete_files, escape_glob, open_source, read_jsonl_gz, write_jsonl_gz
+from htlm.pipeline.config import JobConfig, fingerprint
 from htlm.pipeline.extract import SourceFailed, dead_letter, extract, isolated_outcome, outcome_for_page
 from htlm.pipeline.isolation import IsolatedCall
 from htlm.pipeline.reading import read_pages, sources
 
 SUMMARY = "summary"
 EXTRACTED = "extracted"
+END = "end"  # the last line of a whole intermediate file: {"kind": "end", "records": N}
 INTERMEDIATE_DIR = "intermediate"
 
 
@@ -39,24 +41,57 @@ def count_outcome(outcome: dict[str, Any]) -> None:
         Metrics.counter("htlm", outcome["kind"]).inc()
 
 
-def intermediate_path(output: str, source: str) -> str:
-    """Where one WARC's outcomes are committed: named after it, unique per source path."""
+def source_identity(path: str) -> dict[str, Any]:
+    """What a WARC's content is known by before reading it: size and mtime where the filesystem says."""
+    if sources.is_url(path):
+        return {"path": path}  # no listing for https: the URL names it (Common Crawl files never change)
+    try:
+        (meta,) = FileSystems.match([escape_glob(path)])[0].metadata_list
+    except (ValueError, OSError):
+        return {"path": path}
+    return {"path": path, "size": meta.size_in_bytes, "mtime": meta.last_updated_in_seconds}
+
+
+def intermediate_path(output: str, source: str, key: str) -> str:
+    """Where one WARC's outcomes are committed: `<name>.<path digest>.<content key>.jsonl.gz`.
+
+    `key` is the `fingerprint` of what determines the outcomes (the source's size and mtime,
+    the extract config, the reader limits), so a re-run with other flags, or after the file
+    changed, never reuses work made from something else.
+    """
     digest = hashlib.blake2b(source.encode(), digest_size=6).hexdigest()
     name = source.rstrip("/").rsplit("/", 1)[-1]
-    return FileSystems.join(output, INTERMEDIATE_DIR, f"{name}.{digest}.jsonl.gz")
+    return FileSystems.join(output, INTERMEDIATE_DIR, f"{name}.{digest}.{key}.jsonl.gz")
+
+
+def check_intermediate(path: str) -> str | None:
+    """None if a committed intermediate is whole (all lines JSON, the end line's count right), else why."""
+    records = 0
+    try:
+        for outcome in read_jsonl_gz(path):
+            if outcome.get("kind") == END:
+                found = outcome.get("records")
+                return None if found == records else f"end line counts {found} records, the file {records}"
+            records += 1
+    except (OSError, EOFError, ValueError) as error:  # gzip cut or corrupt, a line that is not JSON
+        return f"unreadable after {records} record(s): {error}"
+    return f"no end line after {records} record(s)"
 
 
 class ExtractWarc(beam.DoFn):
     """Read + simplify + filter one WARC and commit its outcomes to an intermediate file.
 
-    A WARC whose intermediate file already exists was committed by an earlier run: it is not
-    read again. Emits one small element naming the intermediate file (outcomes are streamed
-    from it by `read_intermediate`, so memory stays flat), or a dead letter and a failed
-    summary when the WARC's byte stream itself fails.
+    A WARC whose intermediate file (for this content and config) exists and is whole was
+    committed by an earlier run: it is not read again. One that is cut or corrupt is named,
+    removed and redone. Emits one small element naming the intermediate file (outcomes are
+    streamed from it by `read_intermediate`, so memory stays flat), or a dead letter and a
+    failed summary when the WARC's byte stream itself fails. Work past `warc_timeout` (Beam
+    has given up on it) is not committed.
     """
 
     def __init__(self, config: JobConfig) -> None:
         self.config = config
+        self.config_key = fingerprint(config.extract, config.limits)
 
     def setup(self) -> None:
         sources.set_max_concurrent_downloads(self.config.source.max_concurrent_downloads)
@@ -69,36 +104,63 @@ class ExtractWarc(beam.DoFn):
         if self.isolated is not None:
             self.isolated.close()
 
-    def _extract(self, path: str, target: str) -> None:
+    def _extract(self, path: str, target: str, deadline: float) -> bool:
         try:
             stream = open_source(path, self.config.source)
         except OSError as error:
             raise SourceFailed(f"cannot open {path}: {error}") from error
         with stream:
             outcome = isolated_outcome(self.isolated) if self.isolated is not None else None
-            entries = read_pages(stream, path, limits=self.config.limits)
-            write_jsonl_gz(target, extract(entries, self.config.extract, outcome))
+            outcomes = _with_end_line(
+                extract(read_pages(stream, path, limits=self.config.limits), self.config.extract, outcome)
+            )
+            return write_jsonl_gz(target, outcomes, commit_if=lambda: time.monotonic() < deadline) >= 0
+
+    def _resume_state(self, path: str, target: str) -> tuple[bool, str | None]:
+        """(resumed, why redone): a whole intermediate is resumed, a damaged one removed and redone."""
+        if FileSystems.exists(target):
+            problem = check_intermediate(target)
+            if problem is None:
+                return True, None
+            logging.warning("htlm-pipeline: %s is damaged (%s): redoing %s", target, problem, path)
+            delete_files([target])
+            return False, "corrupt"
+        same_source = escape_glob(target.rsplit(".", 3)[0]) + ".*.jsonl.gz"  # other keys, same WARC
+        if FileSystems.match([same_source])[0].metadata_list:
+            return False, "changed"  # made from other flags or another version of the file
+        return False, None
 
     def process(self, path: str) -> Iterator[dict[str, Any]]:
         started = time.perf_counter()
-        target = intermediate_path(self.config.output, path)
-        resumed = FileSystems.exists(target)
+        key = fingerprint(self.config_key, source_identity(path))
+        target = intermediate_path(self.config.output, path, key)
+        resumed, redone = self._resume_state(path, target)
+        committed = resumed
         if not resumed:
             try:
-                self._extract(path, target)
+                # False when Beam's timeout gave up on it (and dead-lettered it): nothing committed
+                committed = self._extract(path, target, time.monotonic() + self.config.warc_timeout)
             except SourceFailed as error:  # the WARC's bytes could not be had; output errors propagate
                 Metrics.counter("htlm/dead_letter", "read").inc()
                 yield dead_letter(path, None, None, "read", error)
                 yield {"kind": SUMMARY, "warc_file": path, "records": 1, "failed": True}
-                return
-        seconds = time.perf_counter() - started
-        yield {
-            "kind": EXTRACTED,
-            "warc_file": path,
-            "intermediate": target,
-            "resumed": resumed,
-            "seconds": seconds,
-        }
+        if committed:
+            yield {
+                "kind": EXTRACTED,
+                "warc_file": path,
+                "intermediate": target,
+                "resumed": resumed,
+                "redone": redone,
+                "seconds": time.perf_counter() - started,
+            }
+
+
+def _with_end_line(outcomes: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    records = 0
+    for outcome in outcomes:
+        records += 1
+        yield outcome
+    yield {"kind": END, "records": records}
 
 
 def read_intermediate(element: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -108,6 +170,8 @@ def read_intermediate(element: dict[str, Any]) -> Iterator[dict[str, Any]]:
         return
     records = 0
     for outcome in read_jsonl_gz(element["intermediate"]):
+        if outcome["kind"] == END:
+            continue
         records += 1
         count_outcome(outcome)
         yield outcome

@@ -17,7 +17,9 @@ import math
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
@@ -38,8 +40,13 @@ def dumps(record: dict[str, Any]) -> bytes:
     return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
 
 
-def write_jsonl_gz(path: str, records: Iterable[dict[str, Any]]) -> int:
-    """Write records as gzipped JSONL, atomically (temp name, then rename), without a timestamp."""
+def write_jsonl_gz(
+    path: str, records: Iterable[dict[str, Any]], commit_if: Callable[[], bool] | None = None
+) -> int:
+    """Write records as gzipped JSONL, atomically (temp name, then rename), without a timestamp.
+
+    With `commit_if`, the finished file is committed only if it says yes (else it is removed
+    and -1 returned): a WARC step abandoned by its timeout must not commit later."""
     partial = path + ".partial"
     count = 0
     with (
@@ -49,6 +56,9 @@ def write_jsonl_gz(path: str, records: Iterable[dict[str, Any]]) -> int:
         for record in records:
             out.write(dumps(record))
             count += 1
+    if commit_if is not None and not commit_if():
+        delete_files([partial])
+        return -1
     commit(partial, path)
     return count
 
@@ -69,6 +79,65 @@ def commit(partial: str, path: str) -> None:
     if FileSystems.exists(path):
         delete_files([path])
     FileSystems.rename([partial], [path])
+
+
+LOCK_NAME = ".htlm.lock"
+
+
+@contextlib.contextmanager
+def output_lock(output: str, program: str) -> Iterator[None]:
+    """Hold `<output>/.htlm.lock` while a job writes there: a second run into the folder refuses.
+
+    Created with O_EXCL, so two launches cannot both take it; a lock left by a process that
+    is gone (same host, pid not alive) is taken over. Local folders only: object stores have no
+    atomic create, and there the launcher is the user's own scheduler's business.
+    """
+    if "://" in output:
+        yield
+        return
+    os.makedirs(output, exist_ok=True)
+    path = os.path.join(output, LOCK_NAME)
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = _lock_holder(path)
+            if holder is not None:
+                raise SystemExit(
+                    f"{program}: {output} is in use by another run (pid {holder.get('pid')} on "
+                    f"{holder.get('host')}, since {holder.get('started')}); wait for it, or delete {path} "
+                    "if that run is gone"
+                ) from None
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)  # the run that left it is gone
+            continue
+        with os.fdopen(fd, "w") as lock:
+            json.dump(me, lock)
+        break
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+
+def _lock_holder(path: str) -> dict[str, Any] | None:
+    """Who holds a lock file, or None when it is stale (its process is gone) or unreadable."""
+    try:
+        with open(path) as lock:
+            holder = json.load(lock)
+    except (OSError, ValueError):
+        return None
+    if holder.get("host") != socket.gethostname():
+        return holder  # another machine's run: cannot tell, so it holds
+    try:
+        os.kill(int(holder.get("pid", 0)), 0)
+    except ProcessLookupError:
+        return None
+    except (PermissionError, ValueError, OverflowError):
+        pass
+    return holder
 
 
 def escape_glob(path: str) -> str:

@@ -41,7 +41,7 @@ from htlm.pipeline.beam.extract import (
     dead_letter_from_beam,
     read_intermediate,
 )
-from htlm.pipeline.beam.files import InputFiles, WriteShards, escape_glob
+from htlm.pipeline.beam.files import InputFiles, WriteShards, escape_glob, output_lock
 from htlm.pipeline.beam.options import InputOptions, PipelineJobOptions, job_config, parse_pipeline_options
 from htlm.pipeline.beam.stats import DocumentStats, write_stats
 from htlm.pipeline.config import JobConfig
@@ -114,12 +114,18 @@ def _watch_progress(output: str, total: int | None, stop: threading.Event) -> No
             bar.update(done - bar.n)
 
 
+def _redone(stats: dict[str, Any]) -> str:
+    redone = stats["inputs"].get("redone") or {}
+    why = {"changed": "input or flags changed", "corrupt": "intermediate damaged"}
+    return "".join(f", {n} redone ({why.get(reason, reason)})" for reason, n in sorted(redone.items()))
+
+
 def format_summary(stats: dict[str, Any], output: str, seconds: float) -> str:
     """The human summary printed when the job ends."""
     lines = [
         f"htlm-pipeline: {stats['inputs']['files']} WARC(s), {stats['records_in']} records in {seconds:.1f}s "
         f"({stats['records_in'] / max(seconds, 1e-9):.0f} records/s); "
-        f"{stats['inputs']['skipped_already_done']} resumed from intermediate files",
+        f"{stats['inputs']['skipped_already_done']} resumed from intermediate files{_redone(stats)}",
         f"  kept          {stats['kept']:>8}",
         f"  dropped       {sum(stats['dropped'].values()):>8}",
     ]
@@ -150,7 +156,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         watcher = threading.Thread(target=_watch_progress, args=(config.output, total, stop), daemon=True)
         watcher.start()
     try:
-        with beam.Pipeline(options=options) as pipeline:
+        with output_lock(config.output, "htlm-pipeline"), beam.Pipeline(options=options) as pipeline:
             build(pipeline, specs, config)
     finally:
         stop.set()

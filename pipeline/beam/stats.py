@@ -101,6 +101,7 @@ def build_stats(
         "inputs": {
             "files": len(summaries),
             "skipped_already_done": sum(1 for summary in summaries if summary.get("resumed")),
+            "redone": dict(Counter(s["redone"] for s in summaries if s.get("redone"))),
             "failed": sum(1 for summary in summaries if summary.get("failed")),
         },
         "funnel": [
