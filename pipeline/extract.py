@@ -12,8 +12,10 @@ back exactly what a fresh one would compute.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +28,7 @@ from htlm.pipeline.records import document_record, rejection_record
 from htlm.pipeline.simplify import DEFAULT_CONFIG, MHTML, SimplifyConfig, simplify
 
 DOCUMENT, REJECTED, DEAD_LETTER = "document", "rejected", "dead_letter"
+REPEATED_ID = "#repeat"  # marks a record id made unique within its WARC
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,20 @@ def extract(
 
     `outcome` turns a page into its outcome (default: `outcome_for_page` in this process; the
     job passes `isolated_outcome`, which runs it in a child process with a timeout).
+
+    A record id seen before in the same WARC (writers do repeat them) is made unique as
+    `<id>#repeat<n>` (see `REPEATED_ID`), so that `doc_id` keys every record apart and an
+    unrelated page never loses to another as a duplicate; the job counts them.
     """
     outcome = outcome or functools.partial(outcome_for_page, config=config)
+    seen: Counter[str] = Counter()
     for entry in entries:
+        if entry.record_id is not None:
+            seen[entry.record_id] += 1
+            if seen[entry.record_id] > 1:
+                entry = dataclasses.replace(
+                    entry, record_id=f"{entry.record_id}{REPEATED_ID}{seen[entry.record_id] - 1}"
+                )
         if isinstance(entry, Page):
             yield outcome(entry)
         elif STREAM_FAILED in entry.detail:

@@ -140,3 +140,40 @@ def test_a_warc_past_its_timeout_is_never_committed_later(tmp_path: Path) -> Non
     assert stats["dead_lettered"] == {"extract": 1}
     time.sleep(3)  # the abandoned thread has long finished reading this small WARC
     assert intermediates(tmp_path) == []
+
+
+def test_a_repeated_record_id_never_makes_an_unrelated_page_a_duplicate(tmp_path: Path) -> None:
+    """Two different pages under one WARC-Record-ID: both kept, the repeat counted."""
+    import gzip
+
+    from tests.conftest import PAGE_DATA
+    from tests.warcs import http_block, response_record
+
+    pages = sorted((PAGE_DATA / "scrapinghub-article-extraction-benchmark" / "html").glob("*.html.gz"))[:2]
+    first, second = (
+        gzip.decompress(
+            response_record(f"https://site{i}.example/", http_block(gzip.decompress(p.read_bytes())))
+        )
+        for i, p in enumerate(pages)
+    )
+    record_id = first.split(b"WARC-Record-ID: ", 1)[1].split(b"\r\n", 1)[0]
+    second_id = second.split(b"WARC-Record-ID: ", 1)[1].split(b"\r\n", 1)[0]
+    warc = tmp_path / "same-id.warc.gz"
+    warc.write_bytes(gzip.compress(first) + gzip.compress(second.replace(second_id, record_id)))
+    stats = run(tmp_path / "out", warc)
+    assert stats["kept"] == 2 and stats["dropped"] == {} and stats["inputs"]["repeated_record_ids"] == 1
+
+
+@pytest.mark.parametrize(
+    "name", [b"caf\xe9-\xff.warc.gz", b"x" * 230 + b".warc.gz"], ids=["not-utf8", "long"]
+)
+def test_awkward_warc_file_names_are_handled(tmp_path: Path, name: bytes) -> None:
+    import os
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), name), "wb") as out:
+        out.write(WARC.read_bytes())
+    first = run(tmp_path / "out", folder / "*.warc.gz")
+    assert first["records_in"] == 4 and first["dead_lettered"] == {} and first["kept"] == 1
+    assert run(tmp_path / "out", folder / "*.warc.gz")["inputs"]["skipped_already_done"] == 1

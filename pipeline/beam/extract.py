@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,9 +18,23 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
-from htlm.pipeline.beam.files import delete_files, escape_glob, open_source, read_jsonl_gz, write_jsonl_gz
+from htlm.pipeline.beam.files import (
+    delete_files,
+    escape_glob,
+    fs_path,
+    open_source,
+    read_jsonl_gz,
+    write_jsonl_gz,
+)
 from htlm.pipeline.config import JobConfig, fingerprint
-from htlm.pipeline.extract import SourceFailed, dead_letter, extract, isolated_outcome, outcome_for_page
+from htlm.pipeline.extract import (
+    REPEATED_ID,
+    SourceFailed,
+    dead_letter,
+    extract,
+    isolated_outcome,
+    outcome_for_page,
+)
 from htlm.pipeline.isolation import IsolatedCall
 from htlm.pipeline.reading import read_pages, sources
 
@@ -27,6 +42,7 @@ SUMMARY = "summary"
 EXTRACTED = "extracted"
 END = "end"  # the last line of a whole intermediate file: {"kind": "end", "records": N}
 INTERMEDIATE_DIR = "intermediate"
+MAX_NAME = 100  # characters of a WARC's name kept in its intermediate's (file names stop at 255 bytes)
 
 
 def count_outcome(outcome: dict[str, Any]) -> None:
@@ -59,9 +75,14 @@ def intermediate_path(output: str, source: str, key: str) -> str:
     the extract config, the reader limits), so a re-run with other flags, or after the file
     changed, never reuses work made from something else.
     """
-    digest = hashlib.blake2b(source.encode(), digest_size=6).hexdigest()
-    name = source.rstrip("/").rsplit("/", 1)[-1]
+    digest = hashlib.blake2b(source.encode("utf-8", "surrogateescape"), digest_size=6).hexdigest()
+    name = re.sub(r"[^\w.+-]", "_", display_path(source.rstrip("/").rsplit("/", 1)[-1]))[:MAX_NAME]
     return FileSystems.join(output, INTERMEDIATE_DIR, f"{name}.{digest}.{key}.jsonl.gz")
+
+
+def display_path(path: str) -> str:
+    """A path as records and messages show it: bytes that are not UTF-8 as \\xNN, never a lone surrogate."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def check_intermediate(path: str) -> str | None:
@@ -112,7 +133,11 @@ class ExtractWarc(beam.DoFn):
         with stream:
             outcome = isolated_outcome(self.isolated) if self.isolated is not None else None
             outcomes = _with_end_line(
-                extract(read_pages(stream, path, limits=self.config.limits), self.config.extract, outcome)
+                extract(
+                    read_pages(stream, display_path(path), limits=self.config.limits),
+                    self.config.extract,
+                    outcome,
+                )
             )
             return write_jsonl_gz(target, outcomes, commit_if=lambda: time.monotonic() < deadline) >= 0
 
@@ -130,8 +155,8 @@ class ExtractWarc(beam.DoFn):
             return False, "changed"  # made from other flags or another version of the file
         return False, None
 
-    def process(self, path: str) -> Iterator[dict[str, Any]]:
-        started = time.perf_counter()
+    def process(self, element: str | bytes) -> Iterator[dict[str, Any]]:
+        path, started = fs_path(element), time.perf_counter()
         key = fingerprint(self.config_key, source_identity(path))
         target = intermediate_path(self.config.output, path, key)
         resumed, redone = self._resume_state(path, target)
@@ -142,12 +167,12 @@ class ExtractWarc(beam.DoFn):
                 committed = self._extract(path, target, time.monotonic() + self.config.warc_timeout)
             except SourceFailed as error:  # the WARC's bytes could not be had; output errors propagate
                 Metrics.counter("htlm/dead_letter", "read").inc()
-                yield dead_letter(path, None, None, "read", error)
-                yield {"kind": SUMMARY, "warc_file": path, "records": 1, "failed": True}
+                yield dead_letter(display_path(path), None, None, "read", error)
+                yield {"kind": SUMMARY, "warc_file": display_path(path), "records": 1, "failed": True}
         if committed:
             yield {
                 "kind": EXTRACTED,
-                "warc_file": path,
+                "warc_file": display_path(path),
                 "intermediate": target,
                 "resumed": resumed,
                 "redone": redone,
@@ -168,21 +193,24 @@ def read_intermediate(element: dict[str, Any]) -> Iterator[dict[str, Any]]:
     if element["kind"] != EXTRACTED:
         yield element
         return
-    records = 0
+    records = repeated = 0
     for outcome in read_jsonl_gz(element["intermediate"]):
         if outcome["kind"] == END:
             continue
         records += 1
+        repeated += REPEATED_ID in (outcome.get("warc_record_id") or "")
         count_outcome(outcome)
         yield outcome
-    yield {"kind": SUMMARY, **{k: v for k, v in element.items() if k != "kind"}, "records": records}
+    summary = {k: v for k, v in element.items() if k != "kind"}
+    yield {"kind": SUMMARY, **summary, "records": records, "repeated_record_ids": repeated}
 
 
 def dead_letter_from_beam(failure: tuple[Any, Any]) -> Iterator[dict[str, Any]]:
     """Beam's exception-handling output (element, (type, repr, traceback)) as our dead letter."""
     path, (error_type, error, frames) = failure
     trace = "".join(frames) if isinstance(frames, list) else str(frames)
+    name = display_path(fs_path(path) if isinstance(path, (str, bytes)) else str(path))
     yield dead_letter(
-        str(path), None, None, "extract", f"{getattr(error_type, '__name__', error_type)}: {error}", trace
+        name, None, None, "extract", f"{getattr(error_type, '__name__', error_type)}: {error}", trace
     )
-    yield {"kind": SUMMARY, "warc_file": str(path), "records": 1, "failed": True}
+    yield {"kind": SUMMARY, "warc_file": name, "records": 1, "failed": True}

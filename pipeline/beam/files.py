@@ -140,6 +140,21 @@ def _lock_holder(path: str) -> dict[str, Any] | None:
     return holder
 
 
+def beam_safe(path: str) -> str | bytes:
+    """A path Beam can carry: a local name that is not valid UTF-8 travels as its bytes
+    (Beam's str coder refuses lone surrogates); `fs_path` turns it back."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def fs_path(element: str | bytes) -> str:
+    """The path of a `beam_safe` element."""
+    return os.fsdecode(element) if isinstance(element, bytes) else element
+
+
 def escape_glob(path: str) -> str:
     """`path` as a pattern that matches only itself: `*`, `?` and `[` in it are literal.
 
@@ -214,7 +229,7 @@ class ListInputs(beam.DoFn):
             matches = FileSystems.match([spec])[0].metadata_list
             if not matches:
                 raise FileNotFoundError(f"--input {spec!r} matches no file")
-            yield from sorted(match.path for match in matches)
+            yield from (beam_safe(path) for path in sorted(match.path for match in matches))
 
 
 class InputFiles(beam.PTransform):

@@ -102,6 +102,7 @@ def build_stats(
             "files": len(summaries),
             "skipped_already_done": sum(1 for summary in summaries if summary.get("resumed")),
             "redone": dict(Counter(s["redone"] for s in summaries if s.get("redone"))),
+            "repeated_record_ids": sum(summary.get("repeated_record_ids", 0) for summary in summaries),
             "failed": sum(1 for summary in summaries if summary.get("failed")),
         },
         "funnel": [

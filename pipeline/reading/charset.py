@@ -27,7 +27,31 @@ MAX_CHAOS = 0.2
 META_SCAN_BYTES = 4096
 BINARY_SCAN_BYTES = 1024
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# UTF-32's BOMs first: FF FE 00 00 also starts with UTF-16 LE's FF FE.
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Short undeclared Latin text gives detection too little to go on: a handful of é, ö, ñ bytes
+# decode in any Latin code page. When detection picks another Latin-script code page for a
+# page with few non-ASCII bytes that all read as Western letters or punctuation in
+# windows-1252, and detection rates windows-1252 as good a fit (it is unsure), windows-1252 (the
+# web's most common legacy encoding) is taken instead.
+SHORT_LATIN_BYTES = 200
+_OTHER_LATIN_CODECS = frozenset(
+    codecs.lookup(name).name
+    for name in ("cp1250", "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9", "cp1254", "iso8859_10",
+                 "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16", "cp1257", "mac_roman", "cp850")
+)  # fmt: skip
+# What windows-1252 text in Western languages holds above ASCII: letters and the punctuation of
+# running text. Not the symbols other code pages' letters land on (¹ ³ ¦ ¤ Ÿ ...: Polish ą ł ś ź).
+_WESTERN = frozenset(
+    "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿŒœŠšŽž\u00a0¡¿«»°©®€£§·‘’‚“”„•…–—™"
+)
+_LETTER_THEN_INVERTED = re.compile(r"\w[¡¿]")  # Spanish ¡ ¿ open a sentence, never follow a letter
 
 # WHATWG encoding (webencodings.lookup(label).name) -> the Python codec we decode it with.
 # Labels and their normalisation come from webencodings (the standard's own table). The codecs are
@@ -181,9 +205,28 @@ def _codec_for_detected(name: str) -> str:
 def _detect(body: bytes) -> tuple[str, str] | None:
     if body.isascii() or _is_utf8_text(body):
         return _decode(body, "utf-8") or "", "utf-8"
-    best = from_bytes(body, threshold=MAX_CHAOS).best()
+    results = from_bytes(body, threshold=MAX_CHAOS)
+    best = results.best()
     if best is None or best.chaos > MAX_CHAOS:
         return None
     codec = _codec_for_detected(best.encoding)
+    unsure = any(match.encoding == "cp1252" and match.chaos <= best.chaos for match in results)
+    if unsure and _short_western(body, codec):
+        codec = "cp1252"
     text = _decode(body, codec)
     return None if text is None else (text, codec)
+
+
+def _short_western(body: bytes, detected: str) -> bool:
+    """Whether a short page detected as another Latin code page reads as Western text in windows-1252."""
+    if codecs.lookup(detected).name not in _OTHER_LATIN_CODECS:
+        return False
+    high = sum(1 for byte in body if byte >= 0x80)
+    if high > SHORT_LATIN_BYTES:
+        return False
+    try:
+        text = body.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    western = all(char in _WESTERN for char in text if ord(char) >= 0x80)
+    return western and not _LETTER_THEN_INVERTED.search(text)
