@@ -16,7 +16,7 @@ from htlm.pipeline.simplify.config import (
     SimplifyConfig,
 )
 from htlm.pipeline.simplify.tidy import is_attached, remove_empty
-from htlm.pipeline.simplify.tree import drop_tag, drop_tree, text_len, text_of
+from htlm.pipeline.simplify.tree import drop_tag, drop_trees, text_len, text_of
 
 
 class _Walk:
@@ -134,9 +134,7 @@ def prune(body: Element, config: SimplifyConfig = DEFAULT_CONFIG) -> None:
             child.tail = None
         for child in phrasing:
             element.remove(child)
-    for element in walk.drops + walk.hidden:
-        if element.getparent() is not None:
-            drop_tree(element)
+    drop_trees(walk.drops + walk.hidden)
     for element in wrappers:
         if is_attached(element, body):
             drop_tag(element)

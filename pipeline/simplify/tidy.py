@@ -6,21 +6,33 @@ from collections.abc import Collection
 
 import lxml.etree as etree
 from htlm.pipeline.simplify.config import PHRASING_TAGS, Element
-from htlm.pipeline.simplify.tree import collapse, collapse_keep_edges, drop_tag, drop_tree, has_text, set_text
+from htlm.pipeline.simplify.tree import (
+    collapse,
+    collapse_keep_edges,
+    drop_tag,
+    drop_trees,
+    has_text,
+    set_text,
+)
 
 
 def remove_empty(body: Element) -> None:
-    """Remove elements left with no text and no children (shells of removed content), bottom-up."""
-    for element in list(body.iterdescendants()):
-        if element.tag != "br" and len(element) == 0 and not has_text(element.text):
-            parent = element.getparent()
-            drop_tree(element)
-            while (
-                parent is not None and parent is not body and len(parent) == 0 and not has_text(parent.text)
-            ):
-                grandparent = parent.getparent()
-                drop_tree(parent)
-                parent = grandparent
+    """Remove elements left with no text and no children (shells of removed content), bottom-up.
+
+    An element goes when it has no text of its own and every child goes with no text in its
+    tail (a tail with text would move into it). Decided children first in one pass, then the
+    top-most of those removed at once: linear in the page.
+    """
+    descendants = list(body.iterdescendants())  # holds the proxies, so set membership is stable
+    empty: set[Element] = set()
+    for element in reversed(descendants):  # every element after all of its descendants
+        if (
+            element.tag != "br"
+            and not has_text(element.text)
+            and all(child in empty and not has_text(child.tail) for child in element)
+        ):
+            empty.add(element)
+    drop_trees(element for element in descendants if element in empty and element.getparent() not in empty)
 
 
 def is_attached(element: Element, body: Element) -> bool:
