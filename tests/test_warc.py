@@ -657,3 +657,25 @@ def test_warcio_frames_most_records():
     """The check above is not empty: warcio frames ~1,200 of the records in tests/data."""
     framed = sum(len(warcio_framed_ids(WARC_DATA / n)) for n in EXPECTED if ".arc" not in n)
     assert framed > 1000
+
+
+def test_an_overstated_content_length_is_reported_not_silent():
+    """A Content-Length that swallows the next record: the framing check counts the lost record."""
+    from tests.warcs import http_block as block
+    from tests.warcs import response_record as rec
+
+    records = [rec(f"http://example.com/{i}", block(HTML), gzip=False) for i in range(3)]
+    first, declared = records[0], len(records[0].split(b"\r\n\r\n", 1)[1]) - 4  # its block
+    longer = first.replace(
+        f"Content-Length: {declared}\r\n".encode(),
+        f"Content-Length: {declared + len(records[1])}\r\n".encode(),
+        1,
+    )
+    assert longer != first
+    entries = read(longer + records[1] + records[2])
+    assert [getattr(e, "reason", PAGE) for e in entries] == [PAGE, PAGE, READ_ERROR]  # 1, 3, and 2 counted
+    assert (
+        entries[1].url == "http://example.com/2"
+        and "framing check: 1 WARC record header" in entries[2].detail
+    )
+    assert not any("framing check" in e.detail for e in read(b"".join(records)) if isinstance(e, Dropped))

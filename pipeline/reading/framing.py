@@ -8,6 +8,7 @@ record loader, also reading responses without a target URI or with blank lines f
 
 from __future__ import annotations
 
+import re
 import zlib
 from typing import Any, BinaryIO
 
@@ -17,6 +18,7 @@ from warcio.recordloader import ArcWarcRecordLoader
 
 BLOCK = 16 * 1024  # warcio's read size
 GZIP_MAGIC = b"\x1f\x8b"
+WARC_LINE_IN_STREAM = re.compile(rb"\nWARC/(?:1\.1|1\.0|0\.17|0\.18)[ \t]*\r?\n")
 GZIP_RESYNC = b"\x1f\x8b\x08"  # magic + deflate method: what a real member starts with
 PADDING = b" \t\r\n\x00"
 
@@ -104,6 +106,20 @@ class StrictReader(DecompressingBufferedReader):
         self.line_limit = line_limit
         self.member_offset = tape.tell()
         self.member_fed = False  # bytes were handed to the current member's decompressor
+        self.warc_lines_seen = 0  # WARC/x.y header lines at a line start in everything read
+        self._scan_tail = b"\n"  # the stream's start counts as a line start
+
+    def _process_read(self, data: bytes) -> None:
+        super()._process_read(data)
+        if self.buff is not None and self.buff_size:
+            self._count_warc_lines(self.buff.getvalue())
+
+    def _count_warc_lines(self, data: bytes) -> None:
+        """Count WARC header lines in the stream, across block boundaries: the framing check's input."""
+        window = self._scan_tail + data
+        skip = len(self._scan_tail)
+        self.warc_lines_seen += sum(1 for m in WARC_LINE_IN_STREAM.finditer(window) if m.end() > skip)
+        self._scan_tail = window[-16:]
 
     def _decompress(self, data: bytes) -> bytes:
         if self.decompressor is None or not data:

@@ -120,6 +120,8 @@ class _ResyncingIterator(ArchiveIterator):
         self.warc_file = warc_file
         self.limits = limits
         self.in_member = 0  # records and garbage runs met so far in the current gzip member
+        self.record_starts = 0  # WARC header lines records were read from (the framing check)
+        self.lines_seen_before = 0  # WARC header lines seen by readers replaced after a gzip break
         self.cut_reported = False
 
     def _iterate_records(self) -> Iterator[Entry]:  # type: ignore[override]
@@ -142,6 +144,21 @@ class _ResyncingIterator(ArchiveIterator):
             yield entry
         if self.tape.error is not None and not self.tape.error_reported:
             yield Dropped(READ_ERROR, self.warc_file, None, None, self.tape.error, self.tape.pos)
+        yield from self._framing_check()
+
+    def _framing_check(self) -> Iterator[Dropped]:
+        """One read-error per WARC header line that no record started from: it lay inside another
+        record's block, whose Content-Length overstated it (or a WARC was archived inside a record)."""
+        swallowed = self.lines_seen_before + self.reader.warc_lines_seen - self.record_starts
+        if swallowed <= 0:
+            return
+        detail = (
+            f"framing check: {swallowed} WARC record header(s) lay inside other records' blocks and "
+            "were not read (a Content-Length overstates its record, or a WARC is archived inside one)"
+        )
+        logging.getLogger(__name__).warning("%s: %s", self.warc_file, detail)
+        for _ in range(swallowed):
+            yield Dropped(READ_ERROR, self.warc_file, None, None, detail, -1)
 
     def _consume_blanklines(self) -> tuple[bytes | None, int]:
         # warcio's takes one non-blank line after a record as blank (with a warning on
@@ -167,6 +184,8 @@ class _ResyncingIterator(ArchiveIterator):
             skipped = len(line) + self._skip_to_header(line.endswith(b"\n"))
             where = f"offset {offset}" if offset >= 0 else f"uncompressed offset {stream_pos}"
             return _Break(f"garbage skipped: {skipped} bytes at {where}", offset)
+        if _WARC_LINE.fullmatch(line):
+            self.record_starts += 1
         try:
             record = self.record = self._next_record(line)
         except GzipBreak:
@@ -258,6 +277,7 @@ class _ResyncingIterator(ArchiveIterator):
         head = exc.data[:1] if exc.at_member_start else b""  # step past the member that failed
         self.tape.unread(exc.data[len(head) :])
         skipped, padding = self.tape.skip_to(GZIP_RESYNC)
+        self.lines_seen_before += self.reader.warc_lines_seen
         self.reader = StrictReader(self.tape, True, self.limits.max_header_bytes)
         self.next_line, self.in_member, self.cut_reported = None, 0, False
         if not garbage:
