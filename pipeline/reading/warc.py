@@ -10,10 +10,13 @@ warcio lacks is ours, in a subclass of its iterator:
   whole-file gzip, read on), a record cut short;
 - accounting: every record, and every run of unreadable bytes, becomes one `Page` or one
   `Dropped` with a reason, never an exception and never silence;
-- recovering the status of a sloppy HTTP head (a repeated or missing protocol token);
-- size limits, Content-Encoding (bounded, see http.py) and charset (charset.py).
+- a framing check: WARC header lines that lay inside another record's block (an overstated
+  Content-Length) are counted, one read-error each;
+- recovering the status of a sloppy HTTP head (`responses.py`), size limits, Content-Encoding
+  (bounded, `http.py`) and charset (`charset.py`).
 
-`read_pages` is the one entry point.
+warcio's readers made strict live in `framing.py`, the entries in `entries.py`. `read_pages`
+is the one entry point.
 """
 
 from __future__ import annotations
