@@ -121,6 +121,19 @@ class StrictReader(DecompressingBufferedReader):
         self.warc_lines_seen += sum(1 for m in WARC_LINE_IN_STREAM.finditer(window) if m.end() > skip)
         self._scan_tail = window[-16:]
 
+    def skip_blank(self) -> int:
+        """Skip the whitespace at the head of the buffered bytes in one step; return how much.
+
+        A flood of blank lines would otherwise cost one Python `readline` per line."""
+        if self.buff is None:
+            return 0
+        start = self.buff.tell()
+        rest = self.buff.getbuffer()[start : self.buff_size]
+        skipped = len(rest) - len(bytes(rest).lstrip(b" \t\r\n"))
+        rest.release()
+        self.buff.seek(start + skipped)
+        return skipped
+
     def _decompress(self, data: bytes) -> bytes:
         if self.decompressor is None or not data:
             return data

@@ -173,7 +173,7 @@ class _ResyncingIterator(ArchiveIterator):
                 return None, blank
             if line.strip():
                 return line, blank
-            blank += len(line)
+            blank += len(line) + self.reader.skip_blank()
 
     # -- one step: a record, a garbage run, a break, or None at the end -----------------
 
@@ -240,6 +240,7 @@ class _ResyncingIterator(ArchiveIterator):
             if line.strip():
                 return line
             if line:
+                self.reader.skip_blank()
                 continue
             if not (self.gzipped and self.reader.decompressor and self.reader.read_next_member()):
                 return b""
