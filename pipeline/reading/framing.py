@@ -8,6 +8,7 @@ record loader, also reading responses without a target URI or with blank lines f
 
 from __future__ import annotations
 
+import collections
 import re
 import zlib
 from typing import Any, BinaryIO
@@ -35,6 +36,10 @@ class Tape:
         self.pos = 0  # raw offset of the next byte read
         self.error: str | None = None
         self.error_reported = False  # told in a record's detail already
+        self.history_limit = 0  # with > 0, the last bytes read are kept so `rewind_to` can go back
+        self._history: collections.deque[tuple[int, bytes]] = collections.deque()  # (offset, bytes)
+        self._history_bytes = 0
+        self._history_end = 0  # raw offset just past the kept bytes
 
     def read(self, size: int | None = -1) -> bytes:
         size = BLOCK if size is None or size < 0 else size
@@ -49,10 +54,28 @@ class Tape:
         else:
             data = b""
         self.pos += len(data)
+        if self.history_limit and self.pos > self._history_end:
+            new = data[len(data) - (self.pos - self._history_end) :]
+            self._history.append((self._history_end, new))
+            self._history_bytes += len(new)
+            self._history_end = self.pos
+            while self._history_bytes - len(self._history[0][1]) >= self.history_limit:
+                self._history_bytes -= len(self._history.popleft()[1])
         return data
 
     def tell(self) -> int:
         return self.pos
+
+    def rewind_to(self, offset: int) -> bool:
+        """Serve the bytes from raw `offset` again (they must still be kept); False if they are not."""
+        start = self._history[0][0] if self._history else self._history_end
+        if not start <= offset <= self.pos:
+            return False
+        kept = b"".join(chunk for at, chunk in self._history if at + len(chunk) > offset)
+        first = next(at for at, chunk in self._history if at + len(chunk) > offset) if kept else offset
+        self._pushed = kept[offset - first : self.pos - first] + self._pushed
+        self.pos = offset
+        return True
 
     def unread(self, data: bytes) -> None:
         self._pushed = data + self._pushed
@@ -107,6 +130,8 @@ class StrictReader(DecompressingBufferedReader):
         self.member_offset = tape.tell()
         self.member_fed = False  # bytes were handed to the current member's decompressor
         self.warc_lines_seen = 0  # WARC/x.y header lines at a line start in everything read
+        self.warc_line_offsets: list[int] = []  # where they start, in the stream this reader reads
+        self.start = tape.tell()
         self._scan_tail = b"\n"  # the stream's start counts as a line start
 
     def _process_read(self, data: bytes) -> None:
@@ -118,7 +143,11 @@ class StrictReader(DecompressingBufferedReader):
         """Count WARC header lines in the stream, across block boundaries: the framing check's input."""
         window = self._scan_tail + data
         skip = len(self._scan_tail)
-        self.warc_lines_seen += sum(1 for m in WARC_LINE_IN_STREAM.finditer(window) if m.end() > skip)
+        base = self.start + self.num_read - len(data) - skip  # stream offset of window[0]
+        for match in WARC_LINE_IN_STREAM.finditer(window):
+            if match.end() > skip:
+                self.warc_lines_seen += 1
+                self.warc_line_offsets.append(base + match.start() + 1)
         self._scan_tail = window[-16:]
 
     def skip_blank(self) -> int:

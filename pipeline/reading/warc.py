@@ -30,6 +30,7 @@ from typing import BinaryIO
 
 from htlm.pipeline.reading.entries import Dropped, Entry, Origin, ReaderLimits
 from htlm.pipeline.reading.framing import (
+    BLOCK,
     GZIP_MAGIC,
     GZIP_RESYNC,
     PADDING,
@@ -119,6 +120,8 @@ class _ResyncingIterator(ArchiveIterator):
         self.gzipped = head.startswith(GZIP_MAGIC)
         self.loader = Loader(verify_http=False, arc2warc=False)
         self.reader = StrictReader(tape, self.gzipped, limits.max_header_bytes)
+        if not self.gzipped:  # keep what a record may span, so an overstated length can be undone
+            tape.history_limit = limits.max_record_bytes + limits.max_header_bytes + 4 * BLOCK
         self.tape = tape
         self.warc_file = warc_file
         self.limits = limits
@@ -221,6 +224,9 @@ class _ResyncingIterator(ArchiveIterator):
         except GzipBreak as exc:
             brk = self._resync_gzip(exc)
             return origin.drop(READ_ERROR, f"truncated record: {brk.describe() if brk else exc}")
+        overstated = self._overstated(record, origin)
+        if overstated is not None:
+            return overstated
         missing = record.raw_stream.limit
         if not missing:
             return entry
@@ -231,6 +237,25 @@ class _ResyncingIterator(ArchiveIterator):
         elif self.gzipped and self.reader.truncated_member():
             self.cut_reported = True
             detail += f"; {self._cut_detail()}"
+        return origin.drop(READ_ERROR, detail)
+
+    def _overstated(self, record: ArcWarcRecord, origin: Origin) -> Entry | None:
+        """In an uncompressed file, a block that ran over the next record's header: cut it there.
+
+        The record becomes a read-error, and reading goes back to that header (the tape keeps the
+        bytes), so the records the declared length swallowed are read after all."""
+        if self.gzipped or origin.offset < 0:
+            return None
+        end = self.tape.tell() - self.reader.rem_length() - len(self.next_line or b"")
+        inside = [o for o in self.reader.warc_line_offsets if origin.offset < o < end]
+        if not inside or not self.tape.rewind_to(inside[0]):
+            return None  # nothing swallowed, or too far back: the framing check counts it
+        self.lines_seen_before += sum(1 for o in self.reader.warc_line_offsets if o < inside[0])
+        self.reader = StrictReader(self.tape, False, self.limits.max_header_bytes)
+        self.next_line = None
+        detail = (
+            f"Content-Length {record.length} overstates the record: the next one starts at offset {inside[0]}"
+        )
         return origin.drop(READ_ERROR, detail)
 
     def _header_line(self) -> bytes:
