@@ -1,6 +1,7 @@
 """warcio's readers, made strict where warcio guesses, over a raw byte tape that can push back and skip.
 
-`Tape` is the raw input (read/tell for warcio, push-back and pattern search for resync);
+`Tape` is the raw input (read/tell for warcio; push-back, pattern search and a rewind over the last
+record's span for resync);
 `StrictReader` is warcio's DecompressingBufferedReader raising `GzipBreak` where warcio would
 print to stderr and read on, with bounded lines and member offsets; `Loader` is warcio's
 record loader, also reading responses without a target URI or with blank lines first.
@@ -117,11 +118,12 @@ class GzipBreak(Exception):
 
 
 class StrictReader(DecompressingBufferedReader):
-    """warcio's reader of the file's bytes, with three changes.
+    """warcio's reader of the file's bytes, with these changes.
 
     A gzip error raises `GzipBreak` (warcio writes it to stderr and reads on as if the
     stream had ended, or takes the bytes as uncompressed); a line is never longer than the
-    limit (warcio's are unbounded); and the raw offset of each gzip member is kept.
+    limit (warcio's are unbounded); the raw offset of each gzip member is kept; WARC header
+    lines are counted, with their offsets, for the framing check; blank runs skip in bulk.
     """
 
     def __init__(self, tape: Tape, gzipped: bool, line_limit: int) -> None:
