@@ -31,8 +31,8 @@ def require(program: str, needed_for: str, module: str, extra: str) -> None:
 def require_for(program: str, paths: Iterable[str | None] = (), runner: str | None = None) -> None:
     """Check that the extras the given paths (gs://, s3://) and runner need are installed."""
     for path in paths:
-        scheme = (path or "").split("://", 1)[0] if "://" in (path or "") else ""
-        if scheme in SCHEME_EXTRAS:
+        scheme, sep, _ = (path or "").partition("://")
+        if sep and scheme in SCHEME_EXTRAS:
             extra, module = SCHEME_EXTRAS[scheme]
             require(program, f"{scheme}:// paths", module, extra)
     if runner in RUNNER_EXTRAS:

@@ -51,6 +51,7 @@ _OTHER_LATIN_CODECS = frozenset(
 _WESTERN = frozenset(
     "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿŒœŠšŽž\u00a0¡¿«»°©®€£§·‘’‚“”„•…–—™"
 )
+_ASCII = bytes(range(0x80))
 _LETTER_THEN_INVERTED = re.compile(r"\w[¡¿]")  # Spanish ¡ ¿ open a sentence, never follow a letter
 
 # WHATWG encoding (webencodings.lookup(label).name) -> the Python codec we decode it with.
@@ -221,7 +222,7 @@ def _short_western(body: bytes, detected: str) -> bool:
     """Whether a short page detected as another Latin code page reads as Western text in windows-1252."""
     if codecs.lookup(detected).name not in _OTHER_LATIN_CODECS:
         return False
-    high = sum(1 for byte in body if byte >= 0x80)
+    high = len(body.translate(None, _ASCII))  # bytes >= 0x80, counted in C
     if high > SHORT_LATIN_BYTES:
         return False
     try:

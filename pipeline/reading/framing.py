@@ -159,6 +159,8 @@ class StrictReader(DecompressingBufferedReader):
         if self.buff is None:
             return 0
         start = self.buff.tell()
+        if start >= self.buff_size or self.buff.getbuffer()[start] not in b" \t\r\n":
+            return 0  # the usual case: the next line has content, nothing to copy
         rest = self.buff.getbuffer()[start : self.buff_size]
         skipped = len(rest) - len(bytes(rest).lstrip(b" \t\r\n"))
         rest.release()
