@@ -112,8 +112,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "warcio/example-space-in-target-uri.warc.gz": {NOT_RESPONSE: 2},
     # filedesc; the page's ARC length counts CRs the file no longer has: 12 bytes short at EOF.
     "warcio/example-space-in-url.arc": {NOT_RESPONSE: 1, READ_ERROR: 1},
-    # 2 warcinfo + request, the page, and 2 bytes past its too-short Content-Length (junk line).
-    "warcio/example-trunc.warc": {NOT_RESPONSE: 3, PAGE: 1, READ_ERROR: 1},
+    # 2 warcinfo + request, and the page, whose Content-Length leaves out its last 2 bytes
+    # (folded into it, not a garbage entry of their own).
+    "warcio/example-trunc.warc": {NOT_RESPONSE: 3, PAGE: 1},
     # warcinfo, request, metadata, 2 resource, and the page behind a <...> target URI.
     "warcio/example-wget-bad-target-uri.warc.gz": {NOT_RESPONSE: 5, PAGE: 1},
     # A response whose block continues in a second gzip member, and a request. warcio frames
@@ -455,6 +456,20 @@ def test_garbage_between_uncompressed_records():
     assert [getattr(e, "reason", "page") for e in entries] == ["page", READ_ERROR, "page"]
     assert "20 bytes" in entries[1].detail
     assert entries[2].offset == data.index(b"WARC/1.0", 10)
+
+
+def test_an_understated_content_length_invents_no_record(caplog):
+    """The bytes a too-short Content-Length leaves out belong to its record, in plain and gzip files;
+    garbage after the record's two line ends stays garbage (the test above)."""
+    first = record(http())
+    declared = len(http())
+    short = first.replace(f"Content-Length: {declared}".encode(), f"Content-Length: {declared - 7}".encode())
+    assert short != first
+    for data in (short + record(http(), uid=2), gz(short, record(http(), uid=2))):
+        entries = read(data)
+        assert [getattr(e, "reason", "page") for e in entries] == ["page", "page"]
+        assert [e.record_id for e in entries] == ["<urn:uuid:1>", "<urn:uuid:2>"]
+    assert "understates its block: 11 more bytes" in caplog.text  # 7 bytes and the 4 of the line ends
 
 
 def test_truncated_last_member():

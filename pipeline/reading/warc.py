@@ -129,6 +129,7 @@ class _ResyncingIterator(ArchiveIterator):
         self.record_starts = 0  # WARC header lines records were read from (the framing check)
         self.lines_seen_before = 0  # WARC header lines seen by readers replaced after a gzip break
         self.cut_reported = False
+        self.blank_lines_after = 0  # line ends between the last block and the line after it
 
     def _iterate_records(self) -> Iterator[Entry]:  # type: ignore[override]
         pending: _Break | None = None
@@ -170,13 +171,16 @@ class _ResyncingIterator(ArchiveIterator):
         # warcio's takes one non-blank line after a record as blank (with a warning on
         # stderr); here it is left for the loop, which counts it as garbage.
         blank = 0
+        self.blank_lines_after = 0
         while True:
             line = self.reader.readline()
             if not line:
                 return None, blank
             if line.strip():
                 return line, blank
-            blank += len(line) + self.reader.skip_blank()
+            flood = self.reader.skip_blank()
+            blank += len(line) + flood
+            self.blank_lines_after += 2 if flood else 1
 
     # -- one step: a record, a garbage run, a break, or None at the end -----------------
 
@@ -227,6 +231,7 @@ class _ResyncingIterator(ArchiveIterator):
         overstated = self._overstated(record, origin)
         if overstated is not None:
             return overstated
+        self._skip_leftover(record.format, origin)
         missing = record.raw_stream.limit
         if not missing:
             return entry
@@ -257,6 +262,27 @@ class _ResyncingIterator(ArchiveIterator):
             f"Content-Length {record.length} overstates the record: the next one starts at offset {inside[0]}"
         )
         return origin.drop(READ_ERROR, detail)
+
+    def _skip_leftover(self, record_format: str, origin: Origin) -> None:
+        """Fold the bytes after an understated block into its record: no garbage entry of its own.
+
+        A block ends with two line ends and the next header. Content before those two line ends
+        is the rest of the block its Content-Length left out (garbage after them is garbage
+        between records). The record keeps the entry its declared block gave; the log says
+        how much was left over. ARC records end with one line end, so there the two cannot be
+        told apart and what follows stays a garbage run.
+        """
+        line = self.next_line
+        if record_format != "warc" or not line or self.blank_lines_after >= 2 or self._is_header(line):
+            return
+        self.next_line = None
+        leftover = len(line) + self._skip_to_header(line.endswith(b"\n"))
+        logging.getLogger(__name__).warning(
+            "%s: record %s: Content-Length understates its block: %d more bytes before the next record",
+            self.warc_file,
+            origin.record_id,
+            leftover,
+        )
 
     def _header_line(self) -> bytes:
         """The next non-blank line, moving on to the next gzip member at a member's end; b"" at the end."""
