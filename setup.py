@@ -70,6 +70,7 @@ setup(
             "htlm-simplify=htlm.pipeline.simplify.cli:main",
             "htlm-pipeline=htlm.pipeline.beam.job:main",
             "htlm-tokenizer=htlm.pipeline.tokenizer.cli:main",
+            "htlm-train=htlm.commands:train",
         ]
     },
 )

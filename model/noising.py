@@ -118,13 +118,68 @@ def noise(
     hint_ids: Callable[[int], list[int]],
     config: NoiseConfig,
     rng: np.random.Generator,
+    max_length: int | None = None,
 ) -> tuple[np.ndarray, list[Span]]:
-    """(noised source, the spans): HTLM's text infilling with size hints on one document's tokens."""
+    """(noised source, the spans): HTLM's text infilling with size hints on one document's tokens.
+
+    A hint can make the source longer than the document (a one-token span becomes `<mask>`
+    and a digit); if it would exceed `max_length` (the model's positions), hints are dropped
+    from the last spans until it fits. Without hints the source is never longer than the
+    document, so it always fits when the document does.
+    """
     spans = choose_spans(np.asarray(word_starts, dtype=bool), config, rng)
-    return apply_spans(tokens, spans, mask_id, hint_ids), spans
+    source = apply_spans(tokens, spans, mask_id, hint_ids)
+    if max_length is not None and len(source) > max_length:
+        spans = _drop_hints(spans, len(source) - max_length, hint_ids)
+        source = apply_spans(tokens, spans, mask_id, hint_ids)
+    return source, spans
+
+
+def _drop_hints(spans: list[Span], excess: int, hint_ids: Callable[[int], list[int]]) -> list[Span]:
+    """The spans with the hints of the last hinted ones removed until `excess` tokens are saved."""
+    kept = list(spans)
+    for i in range(len(kept) - 1, -1, -1):
+        if excess <= 0:
+            break
+        hint = kept[i].hint
+        if hint is not None:
+            excess -= len(hint_ids(hint))
+            kept[i] = Span(kept[i].start, kept[i].length, None)
+    return kept
+
+
+def word_starts(tokens: np.ndarray, begins_word: np.ndarray, ends_word: np.ndarray) -> np.ndarray:
+    """Which tokens begin a word: the symbol says so (`▁…`, a tag, a special), or the token before
+    it ends one (text right after `<p>` has no `▁`). The first token always begins one."""
+    tokens = np.asarray(tokens, dtype=np.int64)
+    starts = begins_word[tokens].copy()
+    if len(tokens):
+        starts[1:] |= ends_word[tokens[:-1]]
+        starts[0] = True
+    return starts
 
 
 def sample_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
     """The generator of one sample: the same (seed, epoch, index) gives the same noise (for one numpy
     version: PCG64's bits are stable, the distributions drawn from them may change between releases)."""
     return np.random.default_rng([seed, epoch, index])
+
+
+def word_flags(symbols: Sequence[str], specials: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """(begins_word, ends_word) per dictionary symbol, from the symbols alone (no BPE object).
+
+    A piece begins a word if it starts with SentencePiece's `▁` or is markup (starts with `<`:
+    tags and `<mask>` are whole pieces); markup ending in `>` (a tag, `">` closing an attribute)
+    ends one, so the text right after it begins a new word. The first `specials` symbols
+    (`<s>`, `<pad>`, `</s>`, `<unk>`) do both. Byte pieces (`<0xE2>`) do neither: they are
+    parts of a character.
+    """
+    begins = np.zeros(len(symbols), dtype=bool)
+    ends = np.zeros(len(symbols), dtype=bool)
+    for i, symbol in enumerate(symbols):
+        if i < specials:
+            begins[i] = ends[i] = True
+        elif not (symbol.startswith("<0x") and len(symbol) == 6 and symbol.endswith(">")):
+            begins[i] = symbol.startswith(("\u2581", "<"))
+            ends[i] = symbol.endswith(">")
+    return begins, ends

@@ -65,6 +65,7 @@ def test_binarized_shards_load_in_fairseq_and_decode_exactly(
         folder, trained, tmp_path / "data-bin", "--valid-fraction", "0.2", "--train-docs-per-shard", "30"
     )
     tokenizer = Tokenizer(trained)
+    assert (tmp_path / "data-bin" / "spm.model").read_bytes() == Path(trained).read_bytes()
     dictionary = Dictionary.load(str(tmp_path / "data-bin" / "shard0" / "dict.txt"))
     assert len(dictionary) == tokenizer.vocab_size
     expected = {record["mhtml"]: tokenizer.encode(record["mhtml"]) for record in records}

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from htlm.model.noising import NoiseConfig, apply_spans, choose_spans, noise, noisy_hint, sample_rng
+from htlm.model.noising import (
+    NoiseConfig,
+    apply_spans,
+    choose_spans,
+    noise,
+    noisy_hint,
+    sample_rng,
+    word_flags,
+    word_starts,
+)
 
 MASK = 4
 DIGITS = {str(d): 100 + d for d in range(10)}
@@ -38,9 +47,7 @@ def test_lengths_add_up() -> None:
         tokens, starts = document(rng, words=int(rng.integers(1, 600)))
         source, spans = noise(tokens, starts, MASK, hint_ids, NoiseConfig(), rng)
         hint_tokens = sum(len(hint_ids(span.hint)) for span in spans if span.hint is not None)
-        assert len(tokens) - (len(source) - hint_tokens) == sum(span.length - 1 for span in spans) + 0 * len(
-            spans
-        )
+        assert len(tokens) - (len(source) - hint_tokens) == sum(span.length - 1 for span in spans)
         assert np.count_nonzero(source == MASK) == len(spans)
 
 
@@ -100,3 +107,47 @@ def test_hint_formula_and_edges() -> None:
     assert empty.size == 0 and spans == []
     with pytest.raises(ValueError):
         NoiseConfig(mask_ratio=1.5)
+
+
+def test_hints_are_dropped_from_the_end_when_the_source_would_not_fit() -> None:
+    """One-token words: every hinted mask grows the source; capped, it fits; the first spans keep theirs."""
+    config = NoiseConfig(hint_prob=1.0, hint_noise=0.0, mask_ratio=0.1, poisson_lambda=0.05)
+    tokens = np.arange(200, 600)
+    starts = np.ones(len(tokens), dtype=bool)
+    free, _ = noise(tokens, starts, MASK, hint_ids, config, sample_rng(5, 0, 0))
+    assert len(free) > len(tokens)
+    capped, spans = noise(tokens, starts, MASK, hint_ids, config, sample_rng(5, 0, 0), max_length=len(tokens))
+    assert len(capped) <= len(tokens)
+    hinted = [span.hint is not None for span in spans]
+    assert any(hinted) and not all(hinted)
+    assert hinted == sorted(hinted, reverse=True)  # the dropped hints are the last ones
+
+
+def test_word_starts_from_symbols_and_from_the_token_before() -> None:
+    begins = np.zeros(10, dtype=bool)
+    ends = np.zeros(10, dtype=bool)
+    begins[[1, 5]] = True  # "▁word" pieces and tags
+    ends[5] = True  # a tag: what follows it begins a word
+    tokens = np.array([7, 8, 1, 8, 5, 8, 8, 1])
+    assert word_starts(tokens, begins, ends).tolist() == [True, False, True, False, True, True, False, True]
+    assert word_starts(np.array([], dtype=np.int64), begins, ends).tolist() == []
+
+
+def test_word_flags_from_symbols() -> None:
+    symbols = [
+        "<s>",
+        "<pad>",
+        "</s>",
+        "<unk>",
+        "<mask>",
+        "\u2581the",
+        "ing",
+        "<p>",
+        "</p>",
+        '">',
+        "<0xE2>",
+        "<a",
+    ]
+    begins, ends = word_flags(symbols)
+    assert begins.tolist() == [True] * 6 + [False, True, True, False, False, True]
+    assert ends.tolist() == [True] * 5 + [False, False, True, True, True, False, False]

@@ -32,8 +32,8 @@ from htlm.extras import require_for
 
 BINARIZE_HELP = """Encode every document of documents-*.jsonl.gz shards with the trained tokenizer and write
 fairseq data-bin shards: DESTDIR/shardK/train.bin|idx, DESTDIR/shard0/valid.bin|idx, dict.txt in
-each, and DESTDIR/stats.json. Train/valid is split by a hash of the URL. Give --input (repeatable),
---spm-model and --destdir."""
+each, DESTDIR/stats.json and the tokenizer as DESTDIR/spm.model. Train/valid is split by a hash of
+the URL. Give --input (repeatable), --spm-model and --destdir."""
 
 
 class BinarizeOptions(PipelineOptions):
@@ -225,6 +225,8 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     with beam.Pipeline(options=options) as pipeline:
         build_binarize(pipeline, options, inputs, vocab, dictionary)
+    # The data-bin carries its tokenizer: `--task htlm_denoising` finds it there on any machine.
+    copy_file(options.spm_model, FileSystems.join(options.destdir, "spm.model"))
     stats = _read_stats(options.destdir)
     print(format_binarize_summary(stats, options.destdir, time.perf_counter() - started), file=sys.stderr)
     if not stats["tokens_per_document"]["documents"]:
