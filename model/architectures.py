@@ -8,11 +8,23 @@ its first 170k steps; pass `--attention-dropout 0` for the rest).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import torch
 from fairseq.models import register_model, register_model_architecture
 from fairseq.models.bart import BARTModel
 from fairseq.models.bart.model import bart_base_architecture, bart_large_architecture
+from htlm.model.checkpoints import load_checkpoint_file
+
+logger = logging.getLogger(__name__)
+
+# The tables indexed by token id: meaningless under another vocabulary, so always re-initialised.
+EMBEDDING_KEYS = (
+    "encoder.embed_tokens.weight",
+    "decoder.embed_tokens.weight",
+    "decoder.output_projection.weight",
+)
 
 
 class VocabularyMismatchError(ValueError):
@@ -33,11 +45,58 @@ def check_vocabulary(state_dict: dict[str, Any], expected: int, where: str = "th
 
 @register_model("htlm")
 class HtlmModel(BARTModel):
-    """BART, as HTLM uses it; loading a checkpoint of another vocabulary says so plainly."""
+    """BART, as HTLM uses it; loading a checkpoint of another vocabulary says so plainly.
+
+    `--init-from-bart CHECKPOINT` starts from a BART checkpoint of another vocabulary (the
+    paper starts from BART-large): every tensor of the same name and shape is copied, the
+    token embeddings (shared with the output projection) keep their fresh initialisation.
+    """
+
+    @staticmethod
+    def add_args(parser: Any) -> None:
+        BARTModel.add_args(parser)
+        parser.add_argument(
+            "--init-from-bart",
+            metavar="CHECKPOINT",
+            default=None,
+            help="copy the weights of a BART checkpoint (e.g. bart.large/model.pt) except the token "
+            "embeddings, which are re-initialised for this vocabulary; a resume from checkpoint_last.pt "
+            "overrides them as usual",
+        )
+
+    @classmethod
+    def build_model(cls, args: Any, task: Any) -> HtlmModel:
+        model = super().build_model(args, task)
+        source = getattr(args, "init_from_bart", None)
+        if source:
+            reused, skipped = transfer_weights(model, load_checkpoint_file(source)["model"])
+            logger.info(
+                "--init-from-bart %s: copied %d tensors (%s parameters); re-initialised: %s",
+                source,
+                len(reused),
+                f"{sum(model.state_dict()[name].numel() for name in reused):,}",
+                ", ".join(skipped) or "nothing",
+            )
+        return model
 
     def load_state_dict(self, state_dict, strict=True, model_cfg=None, args=None):  # type: ignore[override]
         check_vocabulary(state_dict, self.encoder.embed_tokens.num_embeddings)
         return super().load_state_dict(state_dict, strict=strict, model_cfg=model_cfg, args=args)
+
+
+def transfer_weights(model: torch.nn.Module, source: dict[str, torch.Tensor]) -> tuple[list[str], list[str]]:
+    """Copy into `model` every tensor of `source` with the same name and shape, token embeddings excepted.
+
+    Returns (copied names, names left as initialised: embeddings, and any missing or of another shape).
+    """
+    target = model.state_dict()
+    reused = [
+        name
+        for name, tensor in target.items()
+        if name not in EMBEDDING_KEYS and name in source and source[name].shape == tensor.shape
+    ]
+    model.load_state_dict({**target, **{name: source[name] for name in reused}}, strict=True)
+    return reused, [name for name in target if name not in reused and not name.endswith("version")]
 
 
 def _htlm_defaults(args: Any) -> None:

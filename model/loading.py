@@ -92,6 +92,8 @@ def load(
         cfg.task.data = str(folder)
         cfg.task.spm_model = str(folder / TOKENIZER_FILE)
         cfg.task.save_dir = ""
+        if getattr(cfg.model, "init_from_bart", None):
+            cfg.model.init_from_bart = None  # the weights come from this checkpoint
     task = tasks.setup_task(cfg.task)
     check_vocabulary(state["model"], len(task.dictionary), where=str(path))
     model = task.build_model(cfg.model, from_checkpoint=True)

@@ -273,3 +273,27 @@ def test_the_plugin_from_a_site_packages_install(trained: tuple[Path, Path, str]
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert load(tmp_path / "ck").model is not None
+
+
+def test_init_from_bart_copies_all_but_the_token_embeddings(
+    trained: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    """A checkpoint standing in for BART-large: the transformer is copied, the embeddings start afresh."""
+    shard, checkpoints, _ = trained
+    source = load_checkpoint_file(checkpoints / "checkpoint_best.pt")["model"]
+    done = htlm_train(
+        shard, *TRAIN_FLAGS, "--init-from-bart", checkpoints / "checkpoint_best.pt", "--lr", "1e-12",
+        "--max-update", "1", "--save-dir", tmp_path / "ck", "--disable-validation", "--dropout", "0",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "re-initialised: encoder.embed_tokens.weight, decoder.embed_tokens.weight" in done.stderr
+    started = load_checkpoint_file(tmp_path / "ck" / "checkpoint_last.pt")["model"]
+    layer = "encoder.layers.0.self_attn.k_proj.weight"
+    assert torch.allclose(started[layer], source[layer], atol=1e-6)
+    assert torch.allclose(
+        started["decoder.embed_positions.weight"], source["decoder.embed_positions.weight"], atol=1e-6
+    )
+    assert not torch.allclose(
+        started["encoder.embed_tokens.weight"], source["encoder.embed_tokens.weight"], atol=1e-2
+    )
+    assert load(tmp_path / "ck").model is not None  # the loader does not look for the BART file again
