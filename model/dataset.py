@@ -64,7 +64,7 @@ class HtlmDenoisingDataset(FairseqDataset):
         mask_id: int,
         begins_word: np.ndarray,
         ends_word: np.ndarray,
-        hint_table: Sequence[Sequence[int]],
+        hint_table: Sequence[list[int]],
         config: NoiseConfig,
         seed: int,
         max_source_positions: int,
@@ -73,7 +73,7 @@ class HtlmDenoisingDataset(FairseqDataset):
         self.sizes = np.asarray(sizes)
         self.pad, self.eos, self.mask_id = pad, eos, mask_id
         self.begins_word, self.ends_word = begins_word, ends_word
-        self.hint_table = [list(ids) for ids in hint_table]
+        self.hint_table = hint_table
         self.config = config
         self.seed = seed
         self.max_source_positions = max_source_positions
