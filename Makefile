@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/tokenizer.py
 	$(BIN)/python bench/minhash.py
+	$(BIN)/python bench/train_cpu.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -19,6 +19,7 @@ TRAIN = [
     "torch>=2.5,<2.15",
     "fairseq-fixed==0.12.3.1",
 ]
+HF = ["transformers>=5,<6"]  # htlm-export-hf (tokenizers and safetensors come with it)
 
 setup(
     name="htlm",
@@ -52,6 +53,7 @@ setup(
     ],
     extras_require={
         "train": TRAIN,
+        "hf": HF,
         "gcp": ["apache-beam[gcp]==2.77.*"],
         "aws": ["apache-beam[aws]==2.77.*"],
         "dev": [
@@ -62,6 +64,7 @@ setup(
             "trafilatura>=1.12",
             "fastwarc>=0.14",  # bench/read_warc.py
             "build>=1.0",  # Beam stages --setup_file as an sdist built with it
+            *HF,  # the export test compares logits with transformers
         ],
     },
     package_data={"htlm.pipeline.report": ["report.html"]},
@@ -71,6 +74,7 @@ setup(
             "htlm-pipeline=htlm.pipeline.beam.job:main",
             "htlm-tokenizer=htlm.pipeline.tokenizer.cli:main",
             "htlm-train=htlm.commands:train",
+            "htlm-export-hf=htlm.commands:export_hf",
         ]
     },
 )

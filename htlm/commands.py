@@ -11,3 +11,11 @@ def train() -> int:
     from htlm.model.train_cli import main
 
     return main()
+
+
+def export_hf() -> int:
+    """`htlm-export-hf`: a checkpoint as a Hugging Face BART folder (see htlm.model.export_hf)."""
+    require("htlm-export-hf", "Hugging Face exports", "fairseq", "train", "transformers", "hf")
+    from htlm.model.export_hf import main
+
+    return main()

@@ -22,10 +22,19 @@ def available(module: str) -> bool:
         return False
 
 
-def require(program: str, needed_for: str, module: str, extra: str) -> None:
-    """Exit with one line naming ``pip install 'htlm[extra]'`` when ``module`` is missing."""
-    if not available(module):
-        raise SystemExit(f"{program}: {needed_for} need the '{extra}' extra: pip install 'htlm[{extra}]'")
+def require(program: str, needed_for: str, module: str, extra: str, *more: str) -> None:
+    """Exit with one line naming ``pip install 'htlm[extra,...]'`` when a module is missing.
+
+    ``more`` continues the list as (module, extra) pairs, so one line names every missing extra.
+    """
+    pairs = [(module, extra), *zip(more[::2], more[1::2], strict=True)]
+    missing = list(dict.fromkeys(extra for module, extra in pairs if not available(module)))
+    if missing:
+        names = " and ".join(f"'{name}'" for name in missing)
+        raise SystemExit(
+            f"{program}: {needed_for} need the {names} extra{'s' * (len(missing) > 1)}: "
+            f"pip install 'htlm[{','.join(missing)}]'"
+        )
 
 
 def require_for(program: str, paths: Iterable[str | None] = (), runner: str | None = None) -> None:

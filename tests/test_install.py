@@ -37,10 +37,13 @@ def test_every_console_script_helps_from_a_base_install(argv: tuple[str, ...]) -
     assert "Traceback" not in done.stderr
 
 
-def test_model_commands_name_their_extra_on_a_base_install() -> None:
-    done = base("htlm-train", "--help")
+@pytest.mark.parametrize(
+    ("command", "install"), [("htlm-train", "htlm[train]"), ("htlm-export-hf", "htlm[train,hf]")]
+)
+def test_model_commands_name_their_extras_on_a_base_install(command: str, install: str) -> None:
+    done = base(command, "--help")
     assert done.returncode != 0 and "Traceback" not in done.stderr
-    assert "pip install 'htlm[train]'" in done.stderr
+    assert f"pip install '{install}'" in done.stderr
 
 
 def test_every_pipeline_module_imports_from_a_base_install() -> None:
