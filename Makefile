@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python bench/tokenizer.py
 	$(BIN)/python bench/minhash.py
 	$(BIN)/python bench/train_cpu.py
+	$(BIN)/python bench/prompt.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

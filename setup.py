@@ -18,6 +18,7 @@ PIPELINE_STAGES = sorted(
 TRAIN = [
     "torch>=2.5,<2.15",
     "fairseq-fixed==0.12.3.1",
+    "rouge-score>=0.1.2",  # htlm-prompt --metric rouge
 ]
 HF = ["transformers>=5,<6"]  # htlm-export-hf (tokenizers and safetensors come with it)
 
@@ -67,7 +68,7 @@ setup(
             *HF,  # the export test compares logits with transformers
         ],
     },
-    package_data={"htlm.pipeline.report": ["report.html"]},
+    package_data={"htlm.pipeline.report": ["report.html"], "htlm.prompts": ["templates/*.html"]},
     entry_points={
         "console_scripts": [
             "htlm-simplify=htlm.pipeline.simplify.cli:main",
@@ -75,6 +76,8 @@ setup(
             "htlm-tokenizer=htlm.pipeline.tokenizer.cli:main",
             "htlm-train=htlm.commands:train",
             "htlm-export-hf=htlm.commands:export_hf",
+            "htlm-prompt=htlm.commands:prompt",
+            "htlm-autoprompt=htlm.commands:autoprompt",
         ]
     },
 )

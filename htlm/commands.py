@@ -19,3 +19,19 @@ def export_hf() -> int:
     from htlm.model.export_hf import main
 
     return main()
+
+
+def prompt() -> int:
+    """`htlm-prompt`: HTML prompts over a checkpoint (see htlm.prompts.cli)."""
+    require("htlm-prompt", "prompting", "fairseq", "train", "rouge_score", "train")
+    from htlm.prompts.cli import main
+
+    return main()
+
+
+def autoprompt() -> int:
+    """`htlm-autoprompt`: a new prompt file written by the model (see htlm.prompts.autoprompt)."""
+    require("htlm-autoprompt", "auto-prompting", "fairseq", "train")
+    from htlm.prompts.cli import autoprompt_main
+
+    return autoprompt_main()

@@ -38,7 +38,13 @@ def test_every_console_script_helps_from_a_base_install(argv: tuple[str, ...]) -
 
 
 @pytest.mark.parametrize(
-    ("command", "install"), [("htlm-train", "htlm[train]"), ("htlm-export-hf", "htlm[train,hf]")]
+    ("command", "install"),
+    [
+        ("htlm-train", "htlm[train]"),
+        ("htlm-export-hf", "htlm[train,hf]"),
+        ("htlm-prompt", "htlm[train]"),
+        ("htlm-autoprompt", "htlm[train]"),
+    ],
 )
 def test_model_commands_name_their_extras_on_a_base_install(command: str, install: str) -> None:
     done = base(command, "--help")
