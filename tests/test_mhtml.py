@@ -421,3 +421,24 @@ def test_output_reparses_and_holds_no_removed_kinds(payload: str) -> None:
     for element in root.iter(etree.Element):
         assert set(element.attrib) <= ALLOWED_ATTRIBUTES | ({"lang"} if element.tag == "html" else set())
         assert element.tag not in REMOVED_TAGS
+
+
+def test_recall_mode_keeps_short_prose_between_kept_blocks() -> None:
+    long = "This paragraph is long enough to be a text element under the paper's rule of 128 characters. " * 2
+    page = (
+        f"<html><body><nav><ul><li>{'Home news sport weather culture travel ' * 4}</li></ul></nav>"
+        f"<div><h2>A short heading</h2><p>{long}</p><p>A short line between.</p><p>{long}</p>"
+        f"<ul><li><a>{'Related story link text ' * 4}</a></li>"
+        f"<li><a>{'Another related link ' * 4}</a></li></ul>"
+        f"<p>{'中文的段落很短但是内容很多' * 4}</p></div></body></html>"
+    )
+    paper = simplify(page, SimplifyConfig(min_text_ratio=0.0))
+    recall = simplify(page, SimplifyConfig(min_text_ratio=0.0, mode="recall"))
+    assert "A short line between." not in paper.text and "A short heading" not in paper.text
+    assert "A short line between." in recall.text and "A short heading" in recall.text
+    assert "Home news" in paper.text and "Home news" not in recall.text  # a nav
+    assert "Related story" in paper.text and "Related story" not in recall.text  # a list of links
+    assert "中文" not in paper.text and "中文" in recall.text  # 52 wide characters count as 156
+    assert recall.html.startswith("<html><head></head><body><div><h2>A short heading</h2><p>")
+    with pytest.raises(ValueError, match="mode"):
+        SimplifyConfig(mode="fast")

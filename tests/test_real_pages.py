@@ -104,3 +104,55 @@ def test_readability_pages(figures: list[str]) -> None:
     )
     assert kept >= 115
     assert statistics.median(recalls) >= 0.85
+
+
+def char_grams(text: str, n: int = 5) -> set[str]:
+    text = " ".join(text.lower().split())
+    return {text[i : i + n] for i in range(len(text) - n + 1)}
+
+
+def recall_and_leakage(pages: list[tuple[str, str]], config: SimplifyConfig) -> dict[str, float]:
+    """Per page and over all pages: the share of the article's 5-grams in the MHTML body text
+    (recall) and the share of the body text's 5-grams that are not the article's (leakage)."""
+    recalls, leaks, found, wanted, stray, written = [], [], 0, 0, 0, 0
+    for html, article in pages:
+        result = simplify(html, config)
+        article_grams = char_grams(article)
+        body_grams = char_grams(result.text) if isinstance(result, MHTML) else set()
+        recalls.append(len(article_grams & body_grams) / len(article_grams) if article_grams else 1.0)
+        leaks.append(len(body_grams - article_grams) / len(body_grams) if body_grams else 0.0)
+        found, wanted = found + len(article_grams & body_grams), wanted + len(article_grams)
+        stray, written = stray + len(body_grams - article_grams), written + len(body_grams)
+    return {
+        "recall": statistics.mean(recalls), "leakage": statistics.mean(leaks),
+        "recall_all": found / wanted, "leakage_all": stray / written,
+    }  # fmt: skip
+
+
+def test_recall_mode_keeps_more_article_text_and_leaks_less(
+    scrapinghub: list[tuple[str, str, str]], figures: list[str]
+) -> None:
+    sets = {
+        "scrapinghub": [(html, article) for _, html, article in scrapinghub],
+        "readability": [
+            (gzip.decompress(source.read_bytes()).decode("utf-8", "replace"),
+             text_of((source.parent / "expected.html").read_text()))
+            for source in readability_cases()
+        ],
+    }  # fmt: skip
+    measured = {}
+    for name, pages in sets.items():
+        for mode in ("paper", "recall"):
+            m = measured[name, mode] = recall_and_leakage(
+                pages, SimplifyConfig(min_text_ratio=0.0, mode=mode)
+            )
+            figures.append(
+                f"{name} ({len(pages)} pages), mode {mode}: article text kept mean {m['recall']:.1%} "
+                f"(all pages together {m['recall_all']:.1%}), non-article text in the output mean "
+                f"{m['leakage']:.1%} (together {m['leakage_all']:.1%})"
+            )
+    for name in sets:
+        paper, recall = measured[name, "paper"], measured[name, "recall"]
+        assert recall["recall"] > paper["recall"] and recall["leakage"] < paper["leakage"]
+        assert recall["recall_all"] >= 0.90 and recall["leakage_all"] <= 0.12 and recall["leakage"] <= 0.12
+    assert measured["scrapinghub", "recall"]["recall"] >= 0.90

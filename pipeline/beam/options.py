@@ -19,7 +19,7 @@ from htlm.pipeline.config import JobConfig, SourceConfig
 from htlm.pipeline.extract import DedupConfig, ExtractConfig
 from htlm.pipeline.filters import FilterConfig, parse_langs
 from htlm.pipeline.reading import ReaderLimits, sources
-from htlm.pipeline.simplify import SimplifyConfig
+from htlm.pipeline.simplify.config import MODE_HELP, MODES, SimplifyConfig
 
 from htlm.extras import require_for
 
@@ -91,6 +91,13 @@ def _filter_flags(parser: Any) -> None:
         type=float,
         default=SimplifyConfig.min_text_ratio,
         help="keep a page only if text/MHTML characters exceed this (paper: 0.46)",
+    )
+    parser.add_argument(
+        "--mhtml_mode",
+        "--mhtml-mode",
+        choices=MODES,
+        default=SimplifyConfig.mode,
+        help=MODE_HELP,
     )
 
 
@@ -169,7 +176,7 @@ def job_config(options: PipelineOptions, started: float | None = None) -> JobCon
     """The `JobConfig` the flags describe, made once at launch."""
     job = options.view_as(PipelineJobOptions)
     extract = ExtractConfig(
-        simplify=SimplifyConfig(min_text_ratio=job.min_text_ratio),
+        simplify=SimplifyConfig(min_text_ratio=job.min_text_ratio, mode=job.mhtml_mode),
         filters=FilterConfig(
             langs=parse_langs(job.langs),
             min_lang_score=job.min_lang_score,

@@ -34,13 +34,15 @@ def is_hidden(element: Element) -> bool:
     )
 
 
-def is_boilerplate(element: Element, words: frozenset[str] = BOILERPLATE_WORDS) -> bool:
+def is_boilerplate(
+    element: Element, words: frozenset[str] = BOILERPLATE_WORDS, tags: frozenset[str] = BOILERPLATE_TAGS
+) -> bool:
     """A header, footer or form: by tag, by ARIA role (banner, contentinfo), or by a class/id word.
 
     Words are matched whole after splitting on punctuation and camelCase, so `site-header`,
     `footerNav` and `copyright_bar` match while `headline` or `subheading` do not.
     """
-    if element.tag in BOILERPLATE_TAGS or element.get("role") in BOILERPLATE_ROLES:
+    if element.tag in tags or element.get("role") in BOILERPLATE_ROLES:
         return True
     joined = f"{element.get('class') or ''} {element.get('id') or ''}"
     if not _word_hint(words).search(joined):

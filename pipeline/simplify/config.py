@@ -86,6 +86,27 @@ ATOMIC_PARTS = frozenset(
     ["li", "dt", "dd", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "colgroup", "col"]
 )
 
+# Recall mode: blocks of running prose, whose short members still belong to the text around them.
+RUN_TAGS = frozenset(
+    ["p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol", "dl", "figure"]
+)
+HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+MODES = ("paper", "recall")
+MODE_HELP = (
+    "'paper': HTLM's text rule, element by element (default); 'recall': the same output structure, but "
+    "short prose blocks between kept ones are kept, menus and link lists are not, nav/aside/comment blocks "
+    "go, and Han/kana/Hangul count 3 characters each (README: the MHTML rules)"
+)
+# Recall mode also drops these, by tag or by a class/id word (unless they hold most of the prose).
+RECALL_BOILERPLATE_TAGS = frozenset(("nav", "aside"))
+RECALL_BOILERPLATE_WORDS = frozenset(
+    (
+        "comment", "comments", "related", "sidebar", "nav", "navigation", "menu", "submenu", "share",
+        "sharing", "social", "promo", "newsletter", "widget", "breadcrumb", "breadcrumbs",
+        "recommended", "trending", "subscribe", "popular", "advert", "ads", "outbrain", "taboola",
+    )
+)  # fmt: skip
+
 BOILERPLATE_TAGS = frozenset(("header", "footer", "form"))
 BOILERPLATE_ROLES = frozenset(("banner", "contentinfo"))
 DIALOG_ROLES = frozenset(("dialog", "alertdialog"))
@@ -112,6 +133,14 @@ class SimplifyConfig:
     max_copyright_chars: int = 200  # a copyright block is a short element mentioning it
     non_content_tags: tuple[str, ...] = NON_CONTENT_TAGS
     boilerplate_words: frozenset[str] = field(default=BOILERPLATE_WORDS)
+    # "paper": the text rule per element. "recall": a short prose block (RUN_TAGS) that sits
+    # between two kept siblings, or a heading right before one, is kept with them (see text_rule).
+    mode: str = "paper"
+    max_link_share: float = 0.5  # recall mode: a short block mostly made of link text is not rescued
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode={self.mode!r}: use one of {', '.join(MODES)}")
 
 
 DEFAULT_CONFIG = SimplifyConfig()

@@ -8,7 +8,7 @@ from typing import Any
 
 from htlm.pipeline.extract import ExtractConfig
 from htlm.pipeline.filters import FilterConfig, parse_langs
-from htlm.pipeline.simplify.config import SimplifyConfig
+from htlm.pipeline.simplify.config import MODE_HELP, MODES, SimplifyConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _simplifier_flags(simplifier: Any) -> None:
     simplifier.add_argument("--min-text-ratio", type=float, default=SimplifyConfig.min_text_ratio)
+    simplifier.add_argument(
+        "--mhtml-mode",
+        choices=MODES,
+        default=SimplifyConfig.mode,
+        help=MODE_HELP,
+    )
     simplifier.add_argument(
         "--text-element-chars",
         type=int,
@@ -94,6 +100,7 @@ def config_from_args(args: argparse.Namespace) -> ExtractConfig:
         min_text_ratio=args.min_text_ratio,
         keep_attributes=frozenset(filter(None, args.keep_attributes.split(","))),
         max_input_chars=args.max_input_chars,
+        mode=args.mhtml_mode,
     )
     filters = FilterConfig(
         langs=parse_langs(args.langs),

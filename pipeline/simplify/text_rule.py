@@ -9,14 +9,18 @@ from htlm.pipeline.simplify.config import (
     ATOMIC_TAGS,
     BOILERPLATE_TAGS,
     DEFAULT_CONFIG,
+    HEADING_TAGS,
     PHRASING_TAGS,
+    RECALL_BOILERPLATE_TAGS,
+    RECALL_BOILERPLATE_WORDS,
+    RUN_TAGS,
     SHORT_BAR_TAGS,
     Element,
     RejectPage,
     SimplifyConfig,
 )
 from htlm.pipeline.simplify.tidy import is_attached, remove_empty
-from htlm.pipeline.simplify.tree import drop_tag, drop_trees, text_len, text_of
+from htlm.pipeline.simplify.tree import drop_tag, drop_trees, text_len, text_of, weighted_text_len
 
 
 class _Walk:
@@ -29,6 +33,12 @@ class _Walk:
         self.hidden: list[Element] = []  # hidden subtrees, removed whatever their parent's fate
         self.loose: list[tuple[Element, list[Element]]] = []  # short running text: (element, its phrasing)
         self.boilerplate: list[tuple[Element, int]] = []  # (element, prose chars inside it)
+        recall = config.mode == "recall"
+        self.measure = weighted_text_len if recall else text_len
+        self.boilerplate_words = config.boilerplate_words | (
+            RECALL_BOILERPLATE_WORDS if recall else frozenset()
+        )
+        self.boilerplate_tags = BOILERPLATE_TAGS | (RECALL_BOILERPLATE_TAGS if recall else frozenset())
         self.lowest_bar = min(config.min_text_chars, config.min_text_chars_short)
         # Raw text longer than this cannot collapse below either threshold (whitespace runs aside).
         self.short_raw_chars = 8 * max(self.lowest_bar, config.max_copyright_chars)
@@ -52,13 +62,14 @@ class _Walk:
         block = tag not in PHRASING_TAGS
         text = text_of(element) if len(element) else element.text
         if text is None or len(text) <= self.short_raw_chars:
-            chars = text_len(text)
+            chars = self.measure(text)
             if chars <= config.max_copyright_chars and mentions_copyright(text):
                 return False, 0, 0, True, False  # a copyright block: its parent drops it
             if chars < self.lowest_bar:
                 return False, 0 if block else chars, 0, block, True
         start, loose_start = len(self.drops), len(self.loose)
-        running = text_len(element.text)
+        measure = self.measure
+        running = measure(element.text)
         prose = 0
         any_kept = False
         pure = True
@@ -80,9 +91,11 @@ class _Walk:
                 phrasing_children.append((child, kept))
             tail = child.tail
             if tail and not tail.isspace():
-                running += text_len(tail)
+                running += measure(tail)
         bar = config.min_text_chars_short if tag in SHORT_BAR_TAGS else config.min_text_chars
         passes = running >= bar
+        if passes and config.mode == "recall" and not self._prose_like(element):
+            passes = False  # a menu or link list: long, but not text
         if passes:
             prose += running
         kept = passes or any_kept
@@ -90,20 +103,58 @@ class _Walk:
             del self.drops[start:]
             del self.loose[loose_start:]
         elif kept:
-            self.drops.extend(child for child, child_kept in block_children if not child_kept)
+            rescued = self._rescued(block_children) if config.mode == "recall" else ()
+            self.drops.extend(
+                child for child, child_kept in block_children if not child_kept and child not in rescued
+            )
             if not passes and (running or phrasing_children):
                 # Kept for its blocks only: its own short running text is a text element that fails.
                 self.loose.append(
                     (element, [child for child, child_kept in phrasing_children if not child_kept])
                 )
         if (
-            (tag in BOILERPLATE_TAGS or element.keys())
+            (tag in self.boilerplate_tags or element.keys())
             and element is not self.root
-            and is_boilerplate(element, config.boilerplate_words)
+            and is_boilerplate(element, self.boilerplate_words, self.boilerplate_tags)
         ):
             self.boilerplate.append((element, prose))
             pure = False
         return kept, running, prose, block, pure and tag not in ATOMIC_TAGS
+
+    def _rescued(self, children: list[tuple[Element, bool]]) -> set[Element]:
+        """Recall mode: the failing prose blocks that belong to the kept text around them.
+
+        A short block of RUN_TAGS is kept when the nearest kept sibling before it and the nearest
+        after it are reached through RUN_TAGS siblings only (it sits inside a run of prose), or
+        when it is a heading directly followed by a kept sibling. Blocks that are mostly link text
+        (menus, "related" lines) or carry a copyright notice are not rescued.
+        """
+        kept_before = []
+        seen = False
+        for child, kept in children:
+            seen = kept or (seen and child.tag in RUN_TAGS)
+            kept_before.append(seen)
+        rescued = set()
+        seen_after = False
+        for index in range(len(children) - 1, -1, -1):
+            child, kept = children[index]
+            if not kept and child.tag in RUN_TAGS:
+                before = index > 0 and kept_before[index - 1]
+                heading_first = (
+                    child.tag in HEADING_TAGS and index + 1 < len(children) and children[index + 1][1]
+                )
+                if ((before and seen_after) or heading_first) and self._prose_like(child):
+                    rescued.add(child)
+            seen_after = kept or (seen_after and child.tag in RUN_TAGS)
+        return rescued
+
+    def _prose_like(self, element: Element) -> bool:
+        text = text_of(element)
+        chars = text_len(text)
+        if not chars or (chars <= self.config.max_copyright_chars and mentions_copyright(text)):
+            return False
+        links = sum(text_len(text_of(link)) for link in element.iter("a"))
+        return links <= self.config.max_link_share * chars
 
 
 def prune(body: Element, config: SimplifyConfig = DEFAULT_CONFIG) -> None:

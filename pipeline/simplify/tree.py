@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import lxml.etree as etree
@@ -33,6 +34,19 @@ def text_len(text: str | None) -> int:
         return 0
     words = text.split()
     return sum(map(len, words)) + len(words) - 1 if words else 0
+
+
+# Han, kana, Hangul: one character carries about a word, so recall mode counts it as WIDE_WEIGHT.
+WIDE_CHARS = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+WIDE_WEIGHT = 3
+
+
+def weighted_text_len(text: str | None) -> int:
+    """`text_len`, with each Han, kana or Hangul character counted as WIDE_WEIGHT characters."""
+    chars = text_len(text)
+    if not chars or text.isascii():  # type: ignore[union-attr]
+        return chars
+    return chars + (WIDE_WEIGHT - 1) * len(WIDE_CHARS.findall(text))  # type: ignore[arg-type]
 
 
 def text_of(element: Element) -> str:
