@@ -9,11 +9,8 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 FAIRSEQ := fairseq-fixed==0.12.3.1
 DEMO_OUT ?= out/demo
-# The four sound real crawls in tests/data/warc (keep in step with tests/conftest.py's DEMO_WARCS).
-DEMO_WARCS := cc-whirlwind/whirlwind.warc.gz dolma-wget-warc/sample-0000.warc.gz \
-	resiliparse-fastwarc/clueweb-quirk.warc.gz resiliparse-fastwarc/warcfile.warc.gz
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo demo-gpu test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -26,10 +23,13 @@ $(VENV)/.installed: setup.py
 	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/pip install --quiet -e '.[train,dev]'
 	touch $@
 
+# Beam job -> tokenizer + data-bin -> htlm_tiny training -> zero-shot titles -> report (htlm.demo.run).
 demo: install
-	$(BIN)/htlm-pipeline $(foreach w,$(DEMO_WARCS),--input tests/data/warc/$(w)) --output $(DEMO_OUT)
-	$(BIN)/htlm-tokenizer train --input '$(DEMO_OUT)/documents-*.jsonl.gz' --model-prefix $(DEMO_OUT)/tokenizer/spm --vocab-size 4000
-	$(BIN)/htlm-tokenizer binarize --input '$(DEMO_OUT)/documents-*.jsonl.gz' --spm-model $(DEMO_OUT)/tokenizer/spm.model --destdir $(DEMO_OUT)/data-bin --valid-fraction 0.1
+	$(BIN)/htlm-demo --output $(DEMO_OUT)
+
+# The same chain on a GPU: htlm_base, 512-token blocks, 5000 bf16 updates.
+demo-gpu: install
+	$(BIN)/htlm-demo --gpu --output out/demo-gpu
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -30,7 +30,7 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11,<3.12",
-    packages=["htlm", "htlm.pipeline", *PIPELINE_STAGES, "htlm.model", "htlm.prompts"],
+    packages=["htlm", "htlm.demo", "htlm.pipeline", *PIPELINE_STAGES, "htlm.model", "htlm.prompts"],
     package_dir={
         "htlm": "htlm",
         "htlm.pipeline": "pipeline",
@@ -78,6 +78,7 @@ setup(
             "htlm-export-hf=htlm.commands:export_hf",
             "htlm-prompt=htlm.commands:prompt",
             "htlm-autoprompt=htlm.commands:autoprompt",
+            "htlm-demo=htlm.commands:demo",
         ]
     },
 )

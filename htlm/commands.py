@@ -35,3 +35,11 @@ def autoprompt() -> int:
     from htlm.prompts.cli import autoprompt_main
 
     return autoprompt_main()
+
+
+def demo() -> int:
+    """`htlm-demo`: the whole chain on the bundled data (see htlm.demo.run)."""
+    require("htlm-demo", "the demo (it trains a model)", "fairseq", "train", "rouge_score", "train")
+    from htlm.demo.run import main
+
+    return main()

@@ -6,21 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from htlm.demo.run import BUNDLED_WARCS
+
 pytest_plugins = ("tests.fault_server",)  # the `server` fixture: a local HTTP server with scripted faults
 
 ROOT = Path(__file__).resolve().parents[1]
 WARC_DATA = ROOT / "tests" / "data" / "warc"  # every real WARC/ARC file, corrupt ones included
 PAGE_DATA = ROOT / "tests" / "data" / "pages"  # real HTML pages with ground truth
-# The four sound real crawls that `make demo` reads (keep in step with the Makefile's DEMO_WARCS).
-DEMO_WARCS = tuple(
-    WARC_DATA / name
-    for name in (
-        "cc-whirlwind/whirlwind.warc.gz",
-        "dolma-wget-warc/sample-0000.warc.gz",
-        "resiliparse-fastwarc/clueweb-quirk.warc.gz",
-        "resiliparse-fastwarc/warcfile.warc.gz",
-    )
-)
+# The four sound real crawls that `make demo` reads.
+DEMO_WARCS = tuple(WARC_DATA / name for name in BUNDLED_WARCS)
 
 _FIGURES: list[str] = []
 

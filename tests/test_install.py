@@ -44,6 +44,7 @@ def test_every_console_script_helps_from_a_base_install(argv: tuple[str, ...]) -
         ("htlm-export-hf", "htlm[train,hf]"),
         ("htlm-prompt", "htlm[train]"),
         ("htlm-autoprompt", "htlm[train]"),
+        ("htlm-demo", "htlm[train]"),
     ],
 )
 def test_model_commands_name_their_extras_on_a_base_install(command: str, install: str) -> None:
