@@ -138,6 +138,11 @@ class PromptEngine:
         per_slot = [limit or (2 * h + 4 if h is not None else DEFAULT_ANSWER_TOKENS) for h in hints]
         return sum(per_slot) + 2
 
+    def _fit(self, example: Example, hints: Sequence[int | None]) -> Fitted:
+        """The row's document with these hints, room kept for the answers (WindowError if none)."""
+        return fit(self.template, example.values or {}, self.tokenizer, self.window, hints=hints,
+                   reserve=self._reserve(hints))  # fmt: skip
+
     def generate(self, rows: Iterable[Any], progress: Progress | None = None) -> list[dict[str, Any]]:
         """Generate the answers of every row (results in input order, one per row)."""
         examples = prepare(self.template, rows)
@@ -150,8 +155,7 @@ class PromptEngine:
             if example.values is None:
                 continue
             try:
-                fitted = fit(self.template, example.values, self.tokenizer, self.window, hints=self.hints,
-                             reserve=self._reserve(self.hints))  # fmt: skip
+                fitted = self._fit(example, self.hints)
             except WindowError as error:
                 results[example.index]["error"] = str(error)
                 continue
@@ -184,8 +188,7 @@ class PromptEngine:
             for example in pending:
                 for hints in rounds[round_number]:
                     try:
-                        fitted = fit(self.template, example.values, self.tokenizer, self.window, hints=hints,
-                                     reserve=self._reserve(hints))  # fmt: skip
+                        fitted = self._fit(example, hints)
                     except WindowError:
                         continue
                     jobs.append((example, hints, fitted))
