@@ -19,6 +19,7 @@ TRAIN = [
     "torch>=2.5,<2.15",
     "fairseq-fixed==0.12.3.1",
     "rouge-score>=0.1.2",  # htlm-prompt --metric rouge
+    "matplotlib>=3.8",  # htlm-demo's figures
 ]
 HF = ["transformers>=5,<6"]  # htlm-export-hf (tokenizers and safetensors come with it)
 

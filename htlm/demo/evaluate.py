@@ -15,7 +15,7 @@ from lxml import html as lxml_html
 from htlm.model.noising import NoiseConfig, noise, sample_rng, word_flags, word_starts
 from htlm.pipeline.simplify.config import RejectPage
 from htlm.pipeline.simplify.mhtml import parse
-from htlm.prompts.engine import PromptEngine
+from htlm.prompts.engine import Progress, PromptEngine
 from htlm.prompts.metrics import rouge
 from htlm.prompts.template import PromptTemplate, parse_template
 from htlm.prompts.window import encode_document
@@ -69,12 +69,11 @@ def title_prompt() -> PromptTemplate:
 
 
 def title_results(
-    loaded: Any, pages: Sequence[HeldOutPage], hint: int, **engine: Any
+    loaded: Any, pages: Sequence[HeldOutPage], hint: int, progress: Progress | None = None, **engine: Any
 ) -> list[dict[str, Any]]:
     """Generated titles (the paper's size-hint policy, hint s̄) for every held-out page."""
-    return PromptEngine(loaded, title_prompt(), size_hint=hint, **engine).generate(
-        [{"page": page.html, "title": page.title} for page in pages]
-    )
+    rows = [{"page": page.html, "title": page.title} for page in pages]
+    return PromptEngine(loaded, title_prompt(), size_hint=hint, **engine).generate(rows, progress=progress)
 
 
 def rouge_with_baselines(
@@ -90,7 +89,9 @@ def rouge_with_baselines(
     return {name: rouge(outputs, references)[0] for name, outputs in systems.items()}
 
 
-def length_control(loaded: Any, pages: Sequence[HeldOutPage], **engine: Any) -> dict[str, dict[int, float]]:
+def length_control(
+    loaded: Any, pages: Sequence[HeldOutPage], progress: Progress | None = None, **engine: Any
+) -> dict[str, dict[int, float]]:
     """Mean |generated length - hint| in tokens, for each hint, with the hint and without any.
 
     Without a hint the same output is compared with every hint: the gap the hint should close.
@@ -103,10 +104,12 @@ def length_control(loaded: Any, pages: Sequence[HeldOutPage], **engine: Any) -> 
         return [len(tokenizer.encode(str(r.get("answer") or ""))) for r in results]
 
     engine = {**engine, "retries": 0}
-    unhinted = lengths(PromptEngine(loaded, title_prompt(), **engine).generate(rows))
+    unhinted = lengths(PromptEngine(loaded, title_prompt(), **engine).generate(rows, progress=progress))
     out: dict[str, dict[int, float]] = {"with the hint": {}, "without a hint": {}}
     for hint in LENGTH_HINTS:
-        hinted = lengths(PromptEngine(loaded, title_prompt(), size_hint=hint, **engine).generate(rows))
+        hinted = lengths(
+            PromptEngine(loaded, title_prompt(), size_hint=hint, **engine).generate(rows, progress=progress)
+        )
         out["with the hint"][hint] = statistics.mean(abs(n - hint) for n in hinted)
         out["without a hint"][hint] = statistics.mean(abs(n - hint) for n in unhinted)
     return out

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from htlm.demo import report
+from htlm.demo import plots, report
 from htlm.demo.pages import ground_truth_pages, is_held_out, write_warc
 
 BUNDLED_WARCS = (
@@ -65,15 +65,22 @@ def script(name: str) -> str:
 
 
 def run_step(title: str, argv: list[str], log: Path) -> None:
-    """Run one stage's console script, its output to `log`; exit with the log's tail on failure."""
+    """Run one stage's console script: its progress bars (stderr) live, its output shown and kept in
+    `log`; exit with the log's tail on failure."""
     print(
         f"[{title}] {' '.join(Path(argv[0]).name if i == 0 else a for i, a in enumerate(argv))}", flush=True
     )
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(log, "w", encoding="utf-8") as out:
-        done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False)
-    if done.returncode:
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
+        assert process.stdout is not None
+        for line in process.stdout:
+            out.write(line)
+            print("  " + line, end="", flush=True)
+        returncode = process.wait()
+    if returncode:
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-        raise SystemExit(f"htlm-demo: {title} failed (exit {done.returncode}); {log}:\n{tail}")
+        raise SystemExit(f"htlm-demo: {title} failed (exit {returncode}); {log}:\n{tail}")
 
 
 def train(shard: Path, save: Path, config: DemoConfig, log: Path) -> list[tuple[float, float]]:
@@ -156,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     inputs = [arg for warc in warcs for arg in ("--input", warc)]
     run_step(
         "beam job",
-        [script("htlm-pipeline"), *inputs, "--output", str(data), "--no_progress"],
+        [script("htlm-pipeline"), *inputs, "--output", str(data)],
         logs / "pipeline.log",
     )
     documents = read_documents(data)
@@ -180,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     curve = train(out / "data-bin" / "shard0", out / "checkpoints", config, logs / "train.log")
 
     # 5. prompting and measurements
+    from tqdm import tqdm
+
     from htlm.demo import evaluate
     from htlm.model import load
     from htlm.pipeline.simplify import MHTML, simplify
@@ -199,14 +208,19 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"[prompts] titles of {len(held_pages)} held-out pages, size hint s̄ = {hint} (training titles' mean)"
     )
-    generated = evaluate.title_results(loaded, held_pages, hint, **engine)
+    with tqdm(total=len(held_pages), unit="page", desc="titles", disable=None) as bar:
+        generated = evaluate.title_results(loaded, held_pages, hint, progress=bar.update, **engine)
+    with tqdm(total=4 * len(held_pages), unit="page", desc="length control", disable=None) as bar:
+        gaps = evaluate.length_control(
+            loaded, held_pages, beam=config.beam, batch_size=8, progress=bar.update
+        )
     window = loaded.cfg.task.tokens_per_sample
     results = {
         "disclaimer": DISCLAIMER,
         "config": config.__dict__ | {"extra_train": list(config.extra_train)},
         "size_hint": hint,
         "rouge": evaluate.rouge_with_baselines(generated, held_pages, lead),
-        "length_control": evaluate.length_control(loaded, held_pages, beam=config.beam, batch_size=8),
+        "length_control": gaps,
         "perplexity": {
             "MHTML": evaluate.denoising_perplexity(loaded, [p.mhtml for p in held_pages], window),
             "the same pages as plain text": evaluate.denoising_perplexity(
@@ -228,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     stats = json.loads((data / "stats.json").read_text(encoding="utf-8"))
     report.write(out / "report.html", results, stats, documents)
+    figures = plots.write_pngs(out / "figures", results, [len(doc["mhtml"]) for doc in documents])
     print(summary(results, stats, out, time.monotonic() - started))
+    print(f"  figures: {', '.join(str(path) for path in figures)}")
     return 0
 
 
