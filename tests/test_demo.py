@@ -11,6 +11,7 @@ from htlm.pipeline.reading.warc import read_pages
 
 from htlm.demo.pages import ground_truth_pages, is_held_out, write_warc
 from tests.conftest import PAGE_DATA, ROOT
+from tests.test_plugin import task_for
 
 
 def test_demo_warc_wraps_the_real_pages_byte_for_byte(tmp_path: Path) -> None:
@@ -36,9 +37,9 @@ def test_quick_demo_runs_every_stage(tmp_path: Path) -> None:
     assert len(list((out / "data").glob("documents-*.jsonl.gz"))) >= 1
     stats = json.loads((out / "data" / "stats.json").read_text())
     assert stats["kept"] > 200 and stats["invariant"]
-    assert (out / "data-bin" / "shard0" / "train.bin").is_file() and (
-        out / "data-bin" / "spm.model"
-    ).is_file()
+    task = task_for(out / "data-bin" / "shard0")  # the data-bin loads, with its tokenizer
+    task.load_dataset("train")
+    assert len(task.datasets["train"]) > 100
     from htlm.model import load
 
     loaded = load(out / "checkpoints", device="cpu")  # loadable, in eval mode
@@ -52,3 +53,5 @@ def test_quick_demo_runs_every_stage(tmp_path: Path) -> None:
     report = (out / "report.html").read_text()
     assert "Training loss" in report and "<svg" in report and "ROUGE-1" in report
     assert f"report: {out / 'report.html'}" in done.stdout
+    figures = ("loss.png", "rouge.png", "lengths.png", "length-control.png")
+    assert all((out / "figures" / name).stat().st_size > 5000 for name in figures)
