@@ -143,7 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--gpu", action="store_true", help="htlm_base, 512 tokens, 5000 bf16 updates on a GPU"
     )
+    parser.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="WARC",
+        help="more WARC files for the Beam job (e.g. more data for --gpu); repeatable",
+    )
     args = parser.parse_args(argv)
+    if not (args.data / "pages" / "mozilla-readability").is_dir() or not (args.data / "warc").is_dir():
+        parser.error(
+            f"--data {args.data}: no bundled pages/ and warc/ there; run from the checkout or pass --data"
+        )
     config = QUICK if args.quick else GPU if args.gpu else DemoConfig()
     started = time.monotonic()
     out = args.output
@@ -158,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[pages] {len(pages)} real ground-truth pages: {wrapped} in {demo_warc}, {len(held)} held out")
 
     # 2-3. the Beam job, the tokenizer, the data-bin
-    warcs = [str(args.data / "warc" / name) for name in BUNDLED_WARCS] + [str(demo_warc)]
+    warcs = [*(str(args.data / "warc" / name) for name in BUNDLED_WARCS), str(demo_warc), *args.input]
     data = out / "data"
     inputs = [arg for warc in warcs for arg in ("--input", warc)]
     run_step(
