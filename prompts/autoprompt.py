@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from htlm.prompts.template import MASK, PromptTemplate, TemplateError, parse_template
+from lxml import etree
+from lxml import html as lxml_html
 
 # Private-use characters stand for placeholders and the slot while lxml repairs the markup.
 OPEN, CLOSE = "\ue000", "\ue001"
@@ -52,8 +54,6 @@ def split_around(output: str, blocks: Sequence[str]) -> list[str] | None:
 
 def templatize(pieces: Sequence[str], names: Sequence[str], answer: str, hint: int) -> str:
     """A well-formed prompt body: the model's markup with placeholders and the slot put back."""
-    from lxml import etree
-    from lxml import html as lxml_html
 
     def strip(text: str) -> str:  # the model's own masks and stray marker characters
         return text.replace(MASK, "").replace(OPEN, "").replace(CLOSE, "")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from htlm.pipeline.simplify import MHTML, SimplifyConfig, simplify
+from lxml import etree
+from lxml import html as lxml_html
 
 # Prompting wants the page's content even when a crawl filter would drop it.
 PROMPT_SIMPLIFY = SimplifyConfig(min_text_ratio=0.0)
@@ -85,9 +87,6 @@ def _cell(value: Any) -> str:
 
 def page_value(page: str) -> FieldValue:
     """The MHTML body of a raw page, as its top-level blocks; ValueError if the simplifier rejects it."""
-    from lxml import etree
-    from lxml import html as lxml_html
-
     result = simplify(page, PROMPT_SIMPLIFY)
     if not isinstance(result, MHTML):
         detail = f": {result.detail}" if result.detail else ""

@@ -142,27 +142,31 @@ class PromptTemplate:
         """
         kinds = self.fields
         out: list[str] = []
+        length = 0  # characters in `out`
         starts: list[int] = []
         ends: list[int] = []
         for part in self.parts:
             if isinstance(part, str):
-                out.append(part)
+                piece = part
             elif isinstance(part, Placeholder):
                 if part.name in masked_fields:
-                    out.append(MASK)
+                    piece = MASK
                 elif kinds[part.name] == "text":
-                    out.append(escape(values[part.name], part.in_attribute))
+                    piece = escape(values[part.name], part.in_attribute)
                 else:  # markup that htlm.prompts.fields built from escaped parts
-                    out.append(values[part.name])
+                    piece = values[part.name]
             else:
                 fill = fills[part.index] if fills is not None else None
-                starts.append(sum(map(len, out)))
-                if fill is not None:
-                    out.append(escape(fill, part.in_attribute))
-                else:
-                    hint = hints[part.index] if hints is not None else None
-                    out.append(mask_text(hint if hint is not None else self.hint_of(part)))
-                ends.append(sum(map(len, out)))
+                hint = hints[part.index] if hints is not None else None
+                piece = (
+                    escape(fill, part.in_attribute)
+                    if fill is not None
+                    else mask_text(hint if hint is not None else self.hint_of(part))
+                )
+                starts.append(length)
+                ends.append(length + len(piece))
+            out.append(piece)
+            length += len(piece)
         text = "".join(out)
         bounds = [0, *ends]
         prefixes = tuple(text[bounds[i] : starts[i]] for i in range(len(starts)))

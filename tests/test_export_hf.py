@@ -14,15 +14,12 @@ from htlm.model.export_hf import ExportError, bart_config  # (marks a mismatched
 from htlm.model.hf_tokenizer import USER_DEFINED, build_hf_tokenizer, piece_table
 from htlm.pipeline.tokenizer.specials import BOS_ID, EOS_ID, PAD_ID
 
+# transformers is in [dev]: the test command always has it (no skip that would hide a missing export)
+from transformers import AutoTokenizer, BartForConditionalGeneration
+
 from tests.test_plugin import task_for, valid_batch
 from tests.test_tokenizer import Corpus, shared_corpus
 from tests.training import shared_checkpoint
-
-transformers = pytest.importorskip("transformers")
-AutoTokenizer, BartForConditionalGeneration = (
-    transformers.AutoTokenizer,
-    transformers.BartForConditionalGeneration,
-)
 
 TRICKY_TEXTS = [
     "<s>struck</s> and </s> <pad> <unk> as text",

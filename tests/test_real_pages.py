@@ -24,10 +24,8 @@ def text_of(html: str) -> str:
 
 def ngram_recall(reference: str, candidate: str, n: int = 5) -> float:
     """Share of the reference's character n-grams found in the candidate (works for any script)."""
-    reference, candidate = " ".join(reference.lower().split()), " ".join(candidate.lower().split())
-    wanted = {reference[i : i + n] for i in range(len(reference) - n + 1)}
-    have = {candidate[i : i + n] for i in range(len(candidate) - n + 1)}
-    return len(wanted & have) / len(wanted) if wanted else 1.0
+    wanted = char_grams(reference, n)
+    return len(wanted & char_grams(candidate, n)) / len(wanted) if wanted else 1.0
 
 
 def reparse(html: str) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 from lxml import html as lxml_html
 
 from htlm.model.noising import NoiseConfig, noise, sample_rng, word_flags, word_starts
+from htlm.model.task import hint_table
 from htlm.pipeline.simplify.config import RejectPage
 from htlm.pipeline.simplify.mhtml import parse
 from htlm.prompts.engine import Progress, PromptEngine
@@ -120,7 +121,7 @@ def denoising_perplexity(loaded: Any, documents: Sequence[str], window: int, see
     (fixed seed per document), scored token by token against the original."""
     tokenizer = loaded.tokenizer
     begins, ends = word_flags(tokenizer.symbols)
-    hints = [tokenizer.mask_token_ids(n)[1:] for n in range(4 * window + 1)]
+    hints = hint_table(tokenizer, 4 * window + 1)
     engine = PromptEngine(loaded, title_prompt(), window=window)
     pairs = []
     for index, text in enumerate(documents):
