@@ -12,15 +12,20 @@ DEMO_OUT ?= out/demo
 
 .PHONY: install demo demo-gpu test lint bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(VENV)/.walk-built
 
 $(VENV)/.installed: setup.py
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet $(TORCH) cython numpy
+	$(BIN)/pip install --quiet $(TORCH) cython numpy "lxml>=5.2,<7"
 	$(BIN)/pip install --quiet --no-build-isolation $(FAIRSEQ)
-	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/pip install --quiet -e '.[train,dev]'
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/pip install --quiet --no-build-isolation -e '.[train,dev]'
+	touch $@
+
+# The compiled simplifier walk (setup.py builds it in place on install; this rebuilds it after an edit).
+$(VENV)/.walk-built: pipeline/simplify/_walk.pyx $(VENV)/.installed
+	$(BIN)/python setup.py --quiet build_ext --inplace
 	touch $@
 
 # Beam job -> tokenizer + data-bin -> htlm_tiny training -> zero-shot titles -> report (htlm.demo.run).

@@ -5,11 +5,15 @@ Install torch first (``pip install torch==2.13.0``): the range below admits it, 
 never resolves a bare ``torch`` into a multi-GB CUDA build.
 """
 
+import sys
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+from setuptools.errors import CCompilerError, CompileError, ExecError, LinkError, PlatformError
 
 HERE = Path(__file__).parent
+WALK = "pipeline/simplify/_walk"  # the compiled text-rule walk (text_rule.py holds the Python one)
 # pipeline/<stage>/ folders are the subpackages htlm.pipeline.<stage>
 PIPELINE_STAGES = sorted(
     f"htlm.pipeline.{path.parent.name}" for path in (HERE / "pipeline").glob("*/__init__.py")
@@ -22,6 +26,50 @@ TRAIN = [
     "matplotlib>=3.8",  # htlm-demo's figures
 ]
 HF = ["transformers>=5,<6"]  # htlm-export-hf (tokenizers and safetensors come with it)
+
+
+def _skip_walk(why: object) -> list[Extension]:
+    print(f"htlm: the compiled simplifier walk is not built ({why}); the pure-Python walk will run, "
+          "about 2x slower. To build it: pip install cython lxml, then reinstall with --no-build-isolation.",
+          file=sys.stderr)  # fmt: skip
+    return []
+
+
+def compiled_walk() -> list[Extension]:
+    """The optional C extension: from the .pyx with Cython, from the generated .c without (an sdist)."""
+    try:
+        import lxml
+    except ImportError as missing:
+        return _skip_walk(missing)
+    extension = Extension(
+        "htlm.pipeline.simplify._walk", [f"{WALK}.pyx"], include_dirs=lxml.get_include(),
+        extra_compile_args=[] if sys.platform == "win32" else ["-Wno-unused-function"],  # lxml's header
+    )  # fmt: skip
+    try:
+        from Cython.Build import cythonize
+    except ImportError as missing:
+        if not (HERE / f"{WALK}.c").exists():
+            return _skip_walk(missing)
+        extension.sources = [f"{WALK}.c"]
+        return [extension]
+    return cythonize([extension], compiler_directives={"language_level": 3}, quiet=True)
+
+
+class OptionalBuildExt(build_ext):
+    """Build the compiled walk if a C compiler works; otherwise warn and leave the Python walk."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except (CCompilerError, CompileError, ExecError, LinkError, PlatformError, OSError) as error:
+            _skip_walk(error)
+
+    def build_extension(self, ext: Extension) -> None:
+        try:
+            super().build_extension(ext)
+        except (CCompilerError, CompileError, ExecError, LinkError, PlatformError, OSError) as error:
+            _skip_walk(error)
+
 
 setup(
     name="htlm",
@@ -70,6 +118,8 @@ setup(
         ],
     },
     package_data={"htlm.pipeline.report": ["report.html"], "htlm.prompts": ["templates/*.html"]},
+    ext_modules=compiled_walk(),
+    cmdclass={"build_ext": OptionalBuildExt},
     entry_points={
         "console_scripts": [
             "htlm-simplify=htlm.pipeline.simplify.cli:main",

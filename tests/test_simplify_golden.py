@@ -1,8 +1,9 @@
 """The simplifier's output on every real page, byte for byte, against the stored fixture.
 
-The fixture holds the SHA-256 of each page's MHTML (or its rejection reason), with the ratio
-filter off so every page's output is covered. A speed-up of the simplifier must leave it
-unchanged; a deliberate change of the rules regenerates it and says why in the commit:
+The fixture holds the SHA-256 of each page's MHTML (or its rejection reason) in both modes,
+with the ratio filter off so every page's output is covered. It was made by the code before
+the compiled walk existed; both walks (compiled and pure Python) must still give it. A
+deliberate change of the rules regenerates it and says why in the commit:
 
     python tests/test_simplify_golden.py --update
 """
@@ -11,15 +12,19 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib
 import json
 import sys
 from pathlib import Path
 
+import pytest
 from htlm.pipeline.simplify import MHTML, SimplifyConfig, simplify
+from htlm.pipeline.simplify.config import MODES
+
+text_rule = importlib.import_module("htlm.pipeline.simplify.text_rule")
 
 PAGES = Path(__file__).parent / "data" / "pages"
 FIXTURE = Path(__file__).parent / "fixtures" / "mhtml-sha256.json"
-CONFIG = SimplifyConfig(min_text_ratio=0.0)
 
 
 def real_pages() -> dict[str, bytes]:
@@ -35,11 +40,12 @@ def real_pages() -> dict[str, bytes]:
     }
 
 
-def fingerprints() -> dict[str, str]:
-    """Page -> sha256 of its MHTML, or `rejected: <reason>`."""
+def fingerprints(mode: str) -> dict[str, str]:
+    """Page -> sha256 of its MHTML in `mode`, or `rejected: <reason>`."""
+    config = SimplifyConfig(min_text_ratio=0.0, mode=mode)
     out = {}
     for name, raw in real_pages().items():
-        result = simplify(raw, CONFIG)
+        result = simplify(raw, config)
         out[name] = (
             hashlib.sha256(result.html.encode("utf-8")).hexdigest()
             if isinstance(result, MHTML)
@@ -48,9 +54,14 @@ def fingerprints() -> dict[str, str]:
     return out
 
 
-def test_simplify_output_is_unchanged_on_every_real_page() -> None:
-    expected = json.loads(FIXTURE.read_text())
-    got = fingerprints()
+@pytest.mark.parametrize("walk", ["compiled", "python"])
+@pytest.mark.parametrize("mode", MODES)
+def test_simplify_output_is_unchanged_on_every_real_page(mode: str, walk: str, monkeypatch) -> None:
+    if walk == "python":
+        monkeypatch.setenv("HTLM_PURE_PYTHON_WALK", "1")
+    assert text_rule.compiled_walk_in_use() == (walk == "compiled"), text_rule.COMPILED_WALK_ERROR
+    expected = json.loads(FIXTURE.read_text())[mode]
+    got = fingerprints(mode)
     assert len(got) > 350 and set(got) == set(expected)
     changed = sorted(name for name in got if got[name] != expected[name])
     assert changed == [], f"{len(changed)} pages changed, e.g. {changed[:5]}"
@@ -58,5 +69,6 @@ def test_simplify_output_is_unchanged_on_every_real_page() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--update"]:
-        FIXTURE.write_text(json.dumps(fingerprints(), indent=0, sort_keys=True) + "\n")
+        stored = {mode: fingerprints(mode) for mode in MODES}
+        FIXTURE.write_text(json.dumps(stored, indent=0, sort_keys=True) + "\n")
         print(f"wrote {FIXTURE}")

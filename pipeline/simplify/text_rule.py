@@ -1,14 +1,31 @@
-"""The text rule: one bottom-up walk keeps the subtrees holding a text element (>= 128 characters, or 64)."""
+"""The text rule: one bottom-up walk keeps the subtrees holding a text element (>= 128 characters, or 64).
+
+The walk exists twice: `_Walk` in Python, and the same decisions compiled (`_walk.pyx`, built
+when Cython and a C compiler are there at install time). `decide` uses the compiled one when it
+is importable and `HTLM_PURE_PYTHON_WALK` is unset; the tests check that both give the same
+decisions on every real page.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
+from typing import NamedTuple
+
 from htlm.pipeline import reasons
-from htlm.pipeline.simplify.boilerplate import is_boilerplate, is_hidden, mentions_copyright
+from htlm.pipeline.simplify.boilerplate import (
+    COPYRIGHT_HINTS,
+    is_boilerplate,
+    is_hidden,
+    mentions_copyright,
+)
 from htlm.pipeline.simplify.config import (
     ATOMIC_PARTS,
     ATOMIC_TAGS,
+    BOILERPLATE_ROLES,
     BOILERPLATE_TAGS,
     DEFAULT_CONFIG,
+    DIALOG_ROLES,
     HEADING_TAGS,
     PHRASING_TAGS,
     RECALL_BOILERPLATE_TAGS,
@@ -20,7 +37,92 @@ from htlm.pipeline.simplify.config import (
     SimplifyConfig,
 )
 from htlm.pipeline.simplify.tidy import is_attached, remove_empty
-from htlm.pipeline.simplify.tree import drop_tag, drop_trees, text_len, text_of, weighted_text_len
+from htlm.pipeline.simplify.tree import (
+    WIDE_WEIGHT,
+    drop_tag,
+    drop_trees,
+    text_len,
+    text_of,
+    weighted_text_len,
+)
+
+try:
+    from htlm.pipeline.simplify import _walk as compiled_walk
+
+    compiled_walk.configure(WIDE_WEIGHT, COPYRIGHT_HINTS)
+    COMPILED_WALK_ERROR = ""
+except (ImportError, AttributeError) as error:  # not built (no Cython or compiler at install), or stale
+    compiled_walk = None
+    COMPILED_WALK_ERROR = str(error)
+
+
+class Decisions(NamedTuple):
+    """What the walk decided for one body; `prune` applies it."""
+
+    kept: bool  # the body holds a text element
+    prose: int  # characters of the text elements that reach their bar, over the page
+    drops: list[Element]  # subtrees failing the text rule, and copyright blocks
+    hidden: list[Element]  # hidden subtrees, removed whatever their parent's fate
+    loose: list[tuple[Element, list[Element]]]  # kept for its blocks: (element, its failing phrasing)
+    boilerplate: list[tuple[Element, int]]  # (element, prose chars inside it)
+
+
+def compiled_walk_in_use() -> bool:
+    """Whether `decide` runs the compiled walk (built, and HTLM_PURE_PYTHON_WALK not set)."""
+    return compiled_walk is not None and not os.environ.get("HTLM_PURE_PYTHON_WALK")
+
+
+def decide(body: Element, config: SimplifyConfig = DEFAULT_CONFIG) -> Decisions:
+    """Run the text-rule walk over `body`: the compiled one when in use, else `_Walk`."""
+    if compiled_walk_in_use():
+        decided = compiled_walk.decide(body, config, _Callbacks(config), *_compiled_sets(config))
+        if decided is not None:  # None: a node type only the Python walk models
+            return Decisions(*decided)
+    walk = _Walk(body, config)
+    kept, _, prose, *_ = walk.visit(body, 0)
+    return Decisions(kept, prose, walk.drops, walk.hidden, walk.loose, walk.boilerplate)
+
+
+def prose_like(element: Element, config: SimplifyConfig) -> bool:
+    """Recall mode: `element` has text, is no copyright notice, and at most `max_link_share` is link text."""
+    text = text_of(element)
+    chars = text_len(text)
+    if not chars or (chars <= config.max_copyright_chars and mentions_copyright(text)):
+        return False
+    links = sum(text_len(text_of(link)) for link in element.iter("a"))
+    return links <= config.max_link_share * chars
+
+
+def boilerplate_sets(config: SimplifyConfig) -> tuple[frozenset[str], frozenset[str]]:
+    """The class/id words and the tags that mark boilerplate in `config`'s mode."""
+    recall = config.mode == "recall"
+    words = config.boilerplate_words | (RECALL_BOILERPLATE_WORDS if recall else frozenset())
+    return words, BOILERPLATE_TAGS | (RECALL_BOILERPLATE_TAGS if recall else frozenset())
+
+
+class _Callbacks:
+    """The exact checks the compiled walk asks Python for, bound to one config."""
+
+    def __init__(self, config: SimplifyConfig) -> None:
+        words, tags = boilerplate_sets(config)
+        self.mentions_copyright = mentions_copyright
+        self.is_boilerplate = functools.partial(is_boilerplate, words=words, tags=tags)
+        self.prose_like = functools.partial(prose_like, config=config)
+        self.max_depth = config.max_depth
+
+    def reject_too_deep(self) -> RejectPage:
+        return RejectPage(reasons.TOO_DEEP, f"depth > {self.max_depth}")
+
+
+@functools.cache
+def _compiled_sets(config: SimplifyConfig) -> tuple:
+    """The tag classes (bit, tags) and string sets `compiled_walk.decide` takes, for `config`."""
+    words, tags = boilerplate_sets(config)
+    tag_classes = (
+        (1, PHRASING_TAGS), (2, SHORT_BAR_TAGS), (4, ATOMIC_TAGS), (8, ATOMIC_PARTS), (16, RUN_TAGS),
+        (32, HEADING_TAGS), (64, tags),
+    )  # fmt: skip
+    return tag_classes, DIALOG_ROLES, BOILERPLATE_ROLES, words
 
 
 class _Walk:
@@ -33,12 +135,8 @@ class _Walk:
         self.hidden: list[Element] = []  # hidden subtrees, removed whatever their parent's fate
         self.loose: list[tuple[Element, list[Element]]] = []  # short running text: (element, its phrasing)
         self.boilerplate: list[tuple[Element, int]] = []  # (element, prose chars inside it)
-        recall = config.mode == "recall"
-        self.measure = weighted_text_len if recall else text_len
-        self.boilerplate_words = config.boilerplate_words | (
-            RECALL_BOILERPLATE_WORDS if recall else frozenset()
-        )
-        self.boilerplate_tags = BOILERPLATE_TAGS | (RECALL_BOILERPLATE_TAGS if recall else frozenset())
+        self.measure = weighted_text_len if config.mode == "recall" else text_len
+        self.boilerplate_words, self.boilerplate_tags = boilerplate_sets(config)
         self.lowest_bar = min(config.min_text_chars, config.min_text_chars_short)
         # Raw text longer than this cannot collapse below either threshold (whitespace runs aside).
         self.short_raw_chars = 8 * max(self.lowest_bar, config.max_copyright_chars)
@@ -94,7 +192,7 @@ class _Walk:
                 running += measure(tail)
         bar = config.min_text_chars_short if tag in SHORT_BAR_TAGS else config.min_text_chars
         passes = running >= bar
-        if passes and config.mode == "recall" and not self._prose_like(element):
+        if passes and config.mode == "recall" and not prose_like(element, config):
             passes = False  # a menu or link list: long, but not text
         if passes:
             prose += running
@@ -143,18 +241,10 @@ class _Walk:
                 heading_first = (
                     child.tag in HEADING_TAGS and index + 1 < len(children) and children[index + 1][1]
                 )
-                if ((before and seen_after) or heading_first) and self._prose_like(child):
+                if ((before and seen_after) or heading_first) and prose_like(child, self.config):
                     rescued.add(child)
             seen_after = kept or (seen_after and child.tag in RUN_TAGS)
         return rescued
-
-    def _prose_like(self, element: Element) -> bool:
-        text = text_of(element)
-        chars = text_len(text)
-        if not chars or (chars <= self.config.max_copyright_chars and mentions_copyright(text)):
-            return False
-        links = sum(text_len(text_of(link)) for link in element.iter("a"))
-        return links <= self.config.max_link_share * chars
 
 
 def prune(body: Element, config: SimplifyConfig = DEFAULT_CONFIG) -> None:
@@ -167,25 +257,25 @@ def prune(body: Element, config: SimplifyConfig = DEFAULT_CONFIG) -> None:
     tables, spans) is dropped.
     Containers left with no text by these removals go too. Also enforces `max_depth`.
     """
-    walk = _Walk(body, config)
-    kept, _, page_prose, *_ = walk.visit(body, 0)
-    if not kept:
+    decided = decide(body, config)
+    if not decided.kept:
         body.text = None
         body[:] = []
         return
     wrappers = []
-    for element, prose in walk.boilerplate:
-        if prose and (prose >= config.wrapper_share * page_prose or prose >= config.wrapper_prose_chars):
+    drops = list(decided.drops)
+    for element, prose in decided.boilerplate:
+        if prose and (prose >= config.wrapper_share * decided.prose or prose >= config.wrapper_prose_chars):
             wrappers.append(element)
         else:
-            walk.drops.append(element)
-    for element, phrasing in walk.loose:
+            drops.append(element)
+    for element, phrasing in decided.loose:
         element.text = None
         for child in element:
             child.tail = None
         for child in phrasing:
             element.remove(child)
-    drop_trees(walk.drops + walk.hidden)
+    drop_trees(drops + decided.hidden)
     for element in wrappers:
         if is_attached(element, body):
             drop_tag(element)

@@ -1,0 +1,713 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""The text-rule walk of `text_rule._Walk`, compiled: the same decisions, made on libxml2's nodes.
+
+`decide(body, config, callbacks)` returns exactly what the pure-Python walk returns (tested on
+every real page, both modes): which subtrees to drop, which are hidden, which elements lose
+their short running text, which are boilerplate. It reads the tree through libxml2's structs
+(no proxy object per node, text lengths counted on the UTF-8 bytes in place) and calls back
+into Python only for the rare exact checks: a copyright regex when a cheap byte test hints at
+one, a class/id word test when a byte test hints at one, recall mode's link share.
+
+It calls no libxml2 function (lxml links libxml2 statically and does not export it): only
+struct fields and lxml's public C API. A tree it does not expect (comments, entity
+references, XInclude nodes left in it) makes `decide` return None, and the caller walks it in
+Python.
+"""
+
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.string cimport memchr, memcmp, memcpy, strcmp, strlen
+
+cimport lxml.includes.etreepublic as cetree
+from lxml.includes.tree cimport (
+    XML_CDATA_SECTION_NODE,
+    XML_ELEMENT_NODE,
+    XML_TEXT_NODE,
+    XML_XINCLUDE_END,
+    XML_XINCLUDE_START,
+    xmlAttr,
+    xmlNode,
+)
+
+cdef extern from "Python.h":
+    bint Py_UNICODE_ISSPACE(Py_UCS4 ch) nogil
+
+cetree.import_lxml__etree()
+
+# Tag classes, one bit each (the sets themselves are config.py's, looked up once per tag name).
+cdef enum:
+    PHRASING = 1
+    SHORT_BAR = 2
+    ATOMIC = 4
+    ATOMIC_PART = 8
+    RUN = 16
+    HEADING = 32
+    BOILERPLATE_TAG = 64
+
+cdef enum:
+    CACHE_SLOTS = 1024  # distinct tag names per page; a page with more looks the rest up in Python
+
+
+class UnexpectedNode(Exception):
+    """The tree holds a node the compiled walk does not model: walk it in Python instead."""
+
+
+cdef struct Span:
+    # What the walk needs of a stretch of text, as Python's str.split() sees whitespace.
+    Py_ssize_t raw  # code points
+    Py_ssize_t chars  # code points that are not whitespace
+    Py_ssize_t words
+    Py_ssize_t wide  # Han, kana, Hangul (tree.WIDE_CHARS)
+    bint lead  # the first code point is not whitespace
+    bint trail  # the last code point is not whitespace
+    bint anchored  # holds a byte every copyright hint holds one of (ANCHOR): else no hint can match
+
+
+cdef struct Result:
+    bint kept
+    Py_ssize_t running
+    Py_ssize_t prose
+    bint block
+    bint pure
+
+
+cdef struct NodeText:
+    # One element's text, measured by the first pass (text_len, or weighted_text_len in recall mode).
+    Py_ssize_t raw  # code points of its subtree's text (text_of)
+    Py_ssize_t chars  # measure of its subtree's text
+    Py_ssize_t text  # measure of its .text
+    Py_ssize_t tail  # measure of its .tail
+    Py_ssize_t size  # elements in its subtree, itself included: the pre-order index of its next sibling
+    bint anchored  # its subtree's text may hold a copyright hint
+
+
+cdef struct Child:
+    xmlNode* node
+    bint kept
+    bint rescued
+    int mask
+
+
+cdef struct Children:
+    # A stack of children records: each visit pushes its own above its parent's and pops them on return.
+    Child* data
+    Py_ssize_t size
+    Py_ssize_t cap
+
+
+cdef int push_child(Children* stack, xmlNode* node, bint kept, int mask) except -1:
+    cdef Child* grown
+    if stack.size == stack.cap:
+        grown = <Child*> PyMem_Realloc(stack.data, (stack.cap * 2 + 64) * sizeof(Child))
+        if grown is NULL:
+            raise MemoryError()
+        stack.data = grown
+        stack.cap = stack.cap * 2 + 64
+    stack.data[stack.size].node, stack.data[stack.size].kept = node, kept
+    stack.data[stack.size].rescued, stack.data[stack.size].mask = False, mask
+    stack.size += 1
+    return 0
+
+
+cdef struct Vec:
+    size_t* data
+    Py_ssize_t size
+    Py_ssize_t cap
+
+
+cdef int vec_push(Vec* vec, size_t value) except -1:
+    cdef size_t* grown
+    if vec.size == vec.cap:
+        grown = <size_t*> PyMem_Realloc(vec.data, (vec.cap * 2 + 16) * sizeof(size_t))
+        if grown is NULL:
+            raise MemoryError()
+        vec.data = grown
+        vec.cap = vec.cap * 2 + 16
+    vec.data[vec.size] = value
+    vec.size += 1
+    return 0
+
+
+# Python's str.split() whitespace among ASCII: \t \n \v \f \r, \x1c-\x1f and space.
+cdef bint IS_ASCII_SPACE[128]
+# Characters one of which each copyright hint holds (configure picks them): ASCII ones by byte,
+# others by code point. A text holding none of them holds no hint.
+cdef int ANCHOR[128]
+cdef Py_UCS4 WIDE_ANCHORS[8]
+cdef int WIDE_ANCHORS_N = 0
+cdef list HINTS = []  # the hints as UTF-8 bytes
+cdef int _b
+for _b in range(128):
+    IS_ASCII_SPACE[_b] = chr(_b).isspace()
+    ANCHOR[_b] = 0
+
+
+cdef inline bint is_wide(Py_UCS4 cp) noexcept nogil:
+    """Mirrors tree.WIDE_CHARS (a test compares the two on every BMP code point)."""
+    return (
+        (0x1100 <= cp <= 0x11FF) or (0x3040 <= cp <= 0x30FF) or (0x3400 <= cp <= 0x4DBF)
+        or (0x4E00 <= cp <= 0x9FFF) or (0xAC00 <= cp <= 0xD7AF) or (0xF900 <= cp <= 0xFAFF)
+    )
+
+
+def wide_code_point(Py_UCS4 cp) -> bool:
+    """`is_wide`, for the test that checks it against tree.WIDE_CHARS."""
+    return is_wide(cp)
+
+
+cdef inline void feed(Span* span, const unsigned char* s) noexcept nogil:
+    """Append the UTF-8 text `s` to `span`."""
+    cdef Py_UCS4 cp
+    cdef unsigned char b
+    cdef bint space
+    cdef bint in_word = span.raw > 0 and span.trail
+    cdef bint first = span.raw == 0
+    cdef Py_ssize_t raw = 0, chars = 0, words = 0, wide = 0
+    cdef int anchors = 0, anchor
+    if s is NULL or s[0] == 0:
+        return
+    while True:
+        b = s[0]
+        if b == 0:
+            break
+        if b < 0x80:
+            s += 1
+            space = IS_ASCII_SPACE[b]
+            anchors |= ANCHOR[b]
+        else:
+            if b >= 0xF0:
+                cp = ((b & 0x07) << 18) | ((s[1] & 0x3F) << 12) | ((s[2] & 0x3F) << 6) | (s[3] & 0x3F)
+                s += 4
+            elif b >= 0xE0:
+                cp = ((b & 0x0F) << 12) | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F)
+                s += 3
+            elif b >= 0xC0:
+                cp = ((b & 0x1F) << 6) | (s[1] & 0x3F)
+                s += 2
+            else:  # a stray continuation byte: libxml2 never stores one
+                cp = 0xFFFD
+                s += 1
+            space = Py_UNICODE_ISSPACE(cp)
+            for anchor in range(WIDE_ANCHORS_N):
+                if cp == WIDE_ANCHORS[anchor]:
+                    anchors = 1
+            wide += is_wide(cp)
+        if first:
+            span.lead = not space
+            first = False
+        raw += 1
+        if space:
+            in_word = False
+        else:
+            chars += 1
+            if not in_word:
+                words += 1
+                in_word = True
+    span.raw += raw
+    span.chars += chars
+    span.words += words
+    span.wide += wide
+    span.trail = in_word
+    span.anchored |= anchors
+
+
+cdef inline void concat(Span* span, Span* other) noexcept nogil:
+    """span = span followed by other."""
+    if other.raw == 0:
+        return
+    if span.raw == 0:
+        span[0] = other[0]
+        return
+    span.words += other.words - (1 if span.trail and other.lead else 0)
+    span.anchored |= other.anchored
+    span.raw += other.raw
+    span.chars += other.chars
+    span.wide += other.wide
+    span.trail = other.trail
+
+
+cdef inline void clear(Span* span) noexcept nogil:
+    span.raw = span.chars = span.words = span.wide = 0
+    span.lead = span.trail = span.anchored = False
+
+
+cdef inline bint is_text(xmlNode* node) noexcept nogil:
+    return node.type == XML_TEXT_NODE or node.type == XML_CDATA_SECTION_NODE
+
+
+cdef inline xmlNode* text_or_skip(xmlNode* node) noexcept nogil:
+    """lxml's `_textNodeOrSkip`: the text node at `node`, skipping XInclude markers; NULL at anything else."""
+    while node is not NULL:
+        if is_text(node):
+            return node
+        if node.type == XML_XINCLUDE_START or node.type == XML_XINCLUDE_END:
+            node = node.next
+        else:
+            return NULL
+    return NULL
+
+
+cdef inline bint is_lxml_element(xmlNode* node) noexcept nogil:
+    """What lxml counts as a child of an element (`_isElement`): elements, comments, entity refs, PIs."""
+    return node.type == XML_ELEMENT_NODE or node.type == 8 or node.type == 5 or node.type == 7
+
+
+cdef void run_span(Span* span, xmlNode* node) noexcept nogil:
+    """The span of lxml's `.text` (node = the element's first child) or `.tail` (node = its next sibling)."""
+    clear(span)
+    node = text_or_skip(node)
+    while node is not NULL:
+        feed(span, <const unsigned char*> node.content)
+        node = text_or_skip(node.next)
+
+
+cdef Py_ssize_t text_len(Span* span, bint weighted) noexcept nogil:
+    """tree.text_len (or weighted_text_len) of the text in `span`."""
+    if span.words == 0:
+        return 0
+    return span.chars + span.words - 1 + (span.wide * WIDE_EXTRA if weighted else 0)
+
+
+cdef Py_ssize_t WIDE_EXTRA = 2
+
+
+def configure(int wide_weight, hints) -> None:
+    """Take the weight of a wide character (tree.WIDE_WEIGHT) and the copyright hints
+    (boilerplate.COPYRIGHT_HINTS) from the Python modules, so the two walks share them.
+
+    The anchors are a small set of characters that every hint holds one of, chosen greedily
+    (the character found in the most hints first, non-letters first on a tie).
+    """
+    global WIDE_EXTRA, WIDE_ANCHORS_N, HINTS
+    WIDE_EXTRA = wide_weight - 1
+    HINTS = [hint.encode("utf-8") for hint in hints]
+    uncovered = [hint for hint in hints if hint]
+    anchors = []
+    while uncovered:
+        counts = {letter: sum(letter in hint for hint in uncovered) for hint in uncovered for letter in hint}
+        best = max(counts, key=lambda letter: (counts[letter], not letter.isalpha(), -ord(letter)))
+        anchors.append(best)
+        uncovered = [hint for hint in uncovered if best not in hint]
+    wide = [letter for letter in anchors if not letter.isascii()]
+    if len(wide) > 8:
+        raise ValueError("copyright hints need more than 8 non-ASCII anchors")
+    for code in range(128):
+        ANCHOR[code] = chr(code) in anchors
+    for index, letter in enumerate(wide):
+        WIDE_ANCHORS[index] = ord(letter)
+    WIDE_ANCHORS_N = len(wide)
+
+
+def text_measures(str text) -> tuple:
+    """(code points, text_len, weighted_text_len) of `text` as the walk counts them, for the tests."""
+    cdef Span span
+    cdef bytes utf8 = text.encode("utf-8")
+    clear(&span)
+    feed(&span, <const unsigned char*> utf8)
+    return span.raw, text_len(&span, False), text_len(&span, True)
+
+
+cdef inline xmlNode* after(xmlNode* node, xmlNode* top) noexcept nogil:
+    """The node after `node` and its subtree in document order, within `top`'s subtree (NULL at its end)."""
+    while node.next is NULL:
+        node = node.parent
+        if node is top or node is NULL:
+            return NULL
+    return node.next
+
+
+cdef int subtree_text(xmlNode* top, Span* span) except -1:
+    """The span of every text node under `top` (lxml's `text_of`); UnexpectedNode at a node type it does not model."""
+    cdef xmlNode* node = top.children
+    clear(span)
+    while node is not NULL:
+        if node.type == XML_ELEMENT_NODE and node.children is not NULL:
+            node = node.children
+            continue
+        if is_text(node):
+            feed(span, <const unsigned char*> node.content)
+        elif node.type != XML_ELEMENT_NODE and node.type != XML_XINCLUDE_START and node.type != XML_XINCLUDE_END:
+            raise UnexpectedNode(node.type)
+        node = after(node, top)
+    return 0
+
+
+cdef bytes attribute(xmlNode* node, const char* name):
+    """The value of attribute `name` (no namespace), as UTF-8 bytes; None when absent."""
+    cdef xmlAttr* attr = node.properties
+    cdef xmlNode* text
+    cdef bytes value
+    while attr is not NULL:
+        if attr.ns is NULL and strcmp(<const char*> attr.name, name) == 0:
+            value = b""
+            text = attr.children
+            while text is not NULL:
+                if text.content is not NULL:
+                    value += <bytes> (<char*> text.content)
+                text = text.next
+            return value
+        attr = attr.next
+    return None
+
+
+cdef bint contains(const unsigned char* text, Py_ssize_t n, const char* word, Py_ssize_t w) noexcept nogil:
+    """Whether `text` holds the bytes of `word`."""
+    cdef const unsigned char* at = text
+    cdef const unsigned char* end = text + n - w
+    if w == 0:
+        return True
+    while at <= end:
+        at = <const unsigned char*> memchr(at, word[0], end - at + 1)
+        if at is NULL:
+            return False
+        if memcmp(at, word, w) == 0:
+            return True
+        at += 1
+    return False
+
+
+cdef bint contains_lower(const unsigned char* text, Py_ssize_t n, const char* word, Py_ssize_t w) noexcept nogil:
+    """Whether ASCII `text` lower-cased holds the lower-case `word`."""
+    cdef Py_ssize_t i, j
+    cdef unsigned char c
+    for i in range(n - w + 1):
+        for j in range(w):
+            c = text[i + j]
+            if 65 <= c <= 90:
+                c += 32
+            if c != <unsigned char> word[j]:
+                break
+        else:
+            return True
+    return False
+
+
+cdef class Decider:
+    """One page's walk: the settings, the tag-class cache, and the decisions gathered so far."""
+
+    cdef object callbacks, tag_classes
+    cdef cetree._Document doc
+    cdef xmlNode* root
+    cdef bint recall, words_plain
+    cdef Py_ssize_t min_chars, min_chars_short, max_copyright, lowest_bar, short_raw, max_depth
+    cdef tuple dialog_roles, boilerplate_roles, boilerplate_words
+    cdef Vec drops, hidden, loose, loose_starts, loose_children, boilerplate, boilerplate_prose
+    cdef size_t cache_keys[CACHE_SLOTS]
+    cdef int cache_masks[CACHE_SLOTS]
+    cdef Children blocks, phrasing
+    cdef NodeText* nodes
+    cdef Py_ssize_t nodes_n, nodes_cap
+    cdef char* text  # a small subtree's text, for the copyright test
+    cdef Py_ssize_t text_cap
+
+    def __cinit__(self):
+        cdef int i
+        for i in range(CACHE_SLOTS):
+            self.cache_keys[i] = 0
+
+    def __dealloc__(self):
+        PyMem_Free(self.drops.data)
+        PyMem_Free(self.hidden.data)
+        PyMem_Free(self.loose.data)
+        PyMem_Free(self.loose_starts.data)
+        PyMem_Free(self.loose_children.data)
+        PyMem_Free(self.boilerplate.data)
+        PyMem_Free(self.boilerplate_prose.data)
+        PyMem_Free(self.text)
+        PyMem_Free(self.blocks.data)
+        PyMem_Free(self.nodes)
+        PyMem_Free(self.phrasing.data)
+
+    cdef int tag_mask(self, xmlNode* node) except -1:
+        """The tag-class bits of `node`'s tag name, cached by the name's interned pointer."""
+        cdef size_t key = <size_t> node.name ^ (<size_t> node.ns << 1)
+        cdef size_t slot = (key >> 3) % CACHE_SLOTS
+        cdef int probes, mask = 0
+        for probes in range(8):
+            if self.cache_keys[slot] == key:
+                return self.cache_masks[slot]
+            if self.cache_keys[slot] == 0:
+                break
+            slot = (slot + 1) % CACHE_SLOTS
+        tag = cetree.namespacedName(node)
+        for bit, tags in self.tag_classes:
+            if tag in tags:
+                mask |= bit
+        if self.cache_keys[slot] == 0:
+            self.cache_keys[slot] = key
+            self.cache_masks[slot] = mask
+        return mask
+
+    cdef bint is_hidden(self, xmlNode* node) except -1:
+        """boilerplate.is_hidden."""
+        if attribute(node, b"hidden") is not None:
+            return True
+        return attribute(node, b"role") in self.dialog_roles or attribute(node, b"aria-modal") == b"true"
+
+    cdef bint is_boilerplate(self, xmlNode* node, int mask) except -1:
+        """boilerplate.is_boilerplate, with byte tests first: Python is asked only when they hint at a word."""
+        if mask & BOILERPLATE_TAG or attribute(node, b"role") in self.boilerplate_roles:
+            return True
+        cdef xmlAttr* attr = node.properties
+        cdef bint found = False, hinted = False
+        cdef const unsigned char* value
+        cdef Py_ssize_t n, i
+        while attr is not NULL and not hinted:
+            if attr.ns is NULL and (strcmp(<const char*> attr.name, b"class") == 0
+                                    or strcmp(<const char*> attr.name, b"id") == 0):
+                found = True
+                if not self.words_plain or attr.children is NULL or attr.children.next is not NULL:
+                    hinted = attr.children is not NULL
+                else:
+                    value = <const unsigned char*> attr.children.content
+                    n = strlen(<const char*> value) if value is not NULL else 0
+                    for i in range(n):
+                        if value[i] >= 0x80:
+                            hinted = True  # IGNORECASE matching beyond ASCII: let Python decide
+                            break
+                    else:
+                        for word in self.boilerplate_words:
+                            if contains_lower(value, n, <const char*> word, len(word)):
+                                hinted = True
+                                break
+            attr = attr.next
+        if not found or not hinted:
+            return False
+        return self.callbacks.is_boilerplate(cetree.elementFactory(self.doc, node))
+
+    cdef bint is_copyright_block(self, xmlNode* node) except -1:
+        """Whether `node`'s text mentions a copyright: byte hints, then boilerplate.mentions_copyright."""
+        cdef Py_ssize_t n = 0, size, index
+        cdef xmlNode* text = node.children
+        while text is not NULL:  # the subtree's text, UTF-8, into self.text
+            if text.type == XML_ELEMENT_NODE and text.children is not NULL:
+                text = text.children
+                continue
+            if is_text(text) and text.content is not NULL:
+                size = strlen(<const char*> text.content)
+                if n + size > self.text_cap:
+                    self.grow_text(n + size)
+                memcpy(self.text + n, text.content, size)
+                n += size
+            text = after(text, node)
+        for hint in HINTS:
+            if contains(<const unsigned char*> self.text, n, <const char*> hint, len(<bytes> hint)):
+                return self.callbacks.mentions_copyright(self.text[:n].decode("utf-8"))
+        return False
+
+    cdef int grow_text(self, Py_ssize_t size) except -1:
+        cdef char* grown = <char*> PyMem_Realloc(self.text, size * 2)
+        if grown is NULL:
+            raise MemoryError()
+        self.text, self.text_cap = grown, size * 2
+        return 0
+
+    cdef int measure(self, xmlNode* node, int depth, Span* span) except -1:
+        """First pass, bottom-up: the text measures of every element, stored by pre-order index.
+
+        Each text node is read once. Below max_depth only the subtree's text is taken (the
+        second pass stops there).
+        """
+        cdef Py_ssize_t index = self.nodes_n, child_index
+        cdef Span piece, child_span
+        cdef xmlNode* child
+        if self.nodes_n == self.nodes_cap:
+            self.grow_nodes()
+        self.nodes_n += 1
+        if depth > self.max_depth:
+            subtree_text(node, span)
+        else:
+            run_span(span, node.children)
+            self.nodes[index].text = text_len(span, self.recall)
+            child = node.children
+            while child is not NULL:
+                if is_lxml_element(child):
+                    if child.type != XML_ELEMENT_NODE:
+                        raise UnexpectedNode(child.type)
+                    child_index = self.nodes_n
+                    self.measure(child, depth + 1, &child_span)
+                    concat(span, &child_span)
+                    run_span(&piece, child.next)
+                    self.nodes[child_index].tail = text_len(&piece, self.recall)
+                    concat(span, &piece)
+                child = child.next
+        self.nodes[index].raw = span.raw
+        self.nodes[index].anchored = span.anchored
+        self.nodes[index].chars = text_len(span, self.recall)
+        self.nodes[index].size = self.nodes_n - index
+        return 0
+
+    cdef int grow_nodes(self) except -1:
+        cdef NodeText* grown = <NodeText*> PyMem_Realloc(self.nodes, (self.nodes_cap * 2 + 256) * sizeof(NodeText))
+        if grown is NULL:
+            raise MemoryError()
+        self.nodes, self.nodes_cap = grown, self.nodes_cap * 2 + 256
+        return 0
+
+    cdef int visit(self, xmlNode* node, Py_ssize_t index, int depth, Result* out) except -1:
+        """Second pass: text_rule._Walk.visit, line for line, with the text measures of the first."""
+        cdef NodeText* measured = self.nodes + index
+        cdef int mask, child_mask
+        cdef Py_ssize_t running, prose, index_of_child, at
+        cdef Py_ssize_t blocks_base = self.blocks.size, phrasing_base = self.phrasing.size
+        cdef Py_ssize_t drops_start = self.drops.size, loose_start = self.loose.size
+        cdef Py_ssize_t loose_children_start = self.loose_children.size
+        cdef bint any_kept = False, pure = True, passes, block, kept
+        cdef Result child_result
+        cdef xmlNode* child
+        cdef Child* blocks
+        if depth > self.max_depth:
+            raise self.callbacks.reject_too_deep()
+        mask = self.tag_mask(node)
+        block = not (mask & PHRASING)
+        if measured.raw <= self.short_raw:
+            if measured.chars <= self.max_copyright and measured.anchored and self.is_copyright_block(node):
+                out.kept, out.running, out.prose, out.block, out.pure = False, 0, 0, True, False
+                return 0
+            if measured.chars < self.lowest_bar:
+                out.kept, out.prose, out.block, out.pure = False, 0, block, True
+                out.running = 0 if block else measured.chars
+                return 0
+        running = measured.text
+        prose = 0
+        index_of_child = index + 1
+        try:
+            child = node.children
+            while child is not NULL:
+                if not is_lxml_element(child):
+                    child = child.next
+                    continue
+                at = index_of_child
+                index_of_child += self.nodes[at].size
+                if child.properties is not NULL and self.is_hidden(child):
+                    vec_push(&self.hidden, <size_t> child)
+                    child = child.next
+                    continue
+                self.visit(child, at, depth + 1, &child_result)
+                child_mask = self.tag_mask(child)
+                any_kept |= child_result.kept
+                prose += child_result.prose
+                pure &= child_result.pure and (not child_result.block or (child_mask & ATOMIC_PART) != 0)
+                if child_result.block:
+                    block = True
+                    push_child(&self.blocks, child, child_result.kept, child_mask)
+                else:
+                    running += child_result.running
+                    push_child(&self.phrasing, child, child_result.kept, child_mask)
+                running += self.nodes[at].tail
+                child = child.next
+            passes = running >= (self.min_chars_short if mask & SHORT_BAR else self.min_chars)
+            if passes and self.recall and not self.prose_like(node):
+                passes = False
+            if passes:
+                prose += running
+            kept = passes or any_kept
+            if kept and mask & ATOMIC and pure:
+                self.drops.size = drops_start
+                self.loose.size = self.loose_starts.size = loose_start
+                self.loose_children.size = loose_children_start
+            elif kept:
+                blocks = self.blocks.data + blocks_base
+                if self.recall:
+                    self.rescue(blocks, self.blocks.size - blocks_base)
+                for at in range(self.blocks.size - blocks_base):
+                    if not blocks[at].kept and not blocks[at].rescued:
+                        vec_push(&self.drops, <size_t> blocks[at].node)
+                if not passes and (running or self.phrasing.size > phrasing_base):
+                    vec_push(&self.loose, <size_t> node)
+                    vec_push(&self.loose_starts, <size_t> self.loose_children.size)
+                    for at in range(phrasing_base, self.phrasing.size):
+                        if not self.phrasing.data[at].kept:
+                            vec_push(&self.loose_children, <size_t> self.phrasing.data[at].node)
+        finally:
+            self.blocks.size, self.phrasing.size = blocks_base, phrasing_base
+        if (mask & BOILERPLATE_TAG or node.properties is not NULL) and node is not self.root:
+            if self.is_boilerplate(node, mask):
+                vec_push(&self.boilerplate, <size_t> node)
+                vec_push(&self.boilerplate_prose, <size_t> prose)
+                pure = False
+        out.kept, out.running, out.prose, out.block = kept, running, prose, block
+        out.pure = pure and not (mask & ATOMIC)
+        return 0
+
+    cdef bint prose_like(self, xmlNode* node) except -1:
+        return self.callbacks.prose_like(cetree.elementFactory(self.doc, node))
+
+    cdef int rescue(self, Child* children, Py_ssize_t n) except -1:
+        """text_rule._Walk._rescued: mark the failing prose blocks inside a run of kept ones."""
+        cdef Py_ssize_t index
+        cdef bint seen = False, seen_after = False, before, heading_first
+        cdef char* kept_before = <char*> PyMem_Malloc(n + 1)
+        if kept_before is NULL:
+            raise MemoryError()
+        try:
+            for index in range(n):
+                seen = children[index].kept or (seen and (children[index].mask & RUN) != 0)
+                kept_before[index] = seen
+            for index in range(n - 1, -1, -1):
+                if not children[index].kept and children[index].mask & RUN:
+                    before = index > 0 and kept_before[index - 1]
+                    heading_first = (
+                        (children[index].mask & HEADING) != 0 and index + 1 < n and children[index + 1].kept
+                    )
+                    if ((before and seen_after) or heading_first) and self.prose_like(children[index].node):
+                        children[index].rescued = True
+                seen_after = children[index].kept or (seen_after and (children[index].mask & RUN) != 0)
+        finally:
+            PyMem_Free(kept_before)
+        return 0
+
+    cdef list elements(self, Vec* vec, Py_ssize_t start, Py_ssize_t stop):
+        return [cetree.elementFactory(self.doc, <xmlNode*> vec.data[index]) for index in range(start, stop)]
+
+
+def decide(cetree._Element body, config, callbacks, tag_classes, dialog_roles,
+           boilerplate_roles, boilerplate_words):
+    """Walk `body` as text_rule._Walk does; return (kept, page_prose, drops, hidden, loose, boilerplate).
+
+    Returns None when the tree holds a node this walk does not model (UnexpectedNode).
+    `callbacks` has mentions_copyright(text), is_boilerplate(element), prose_like(element) and
+    reject_too_deep(); `tag_classes` pairs each tag-class bit with its set of tag names.
+    """
+    cdef Decider walk = Decider()
+    cdef Result result
+    cdef Span span
+    cdef Py_ssize_t index, stop
+    if config.max_depth > 5000:
+        return None  # the first pass recurses to max_depth: leave deeper limits to the Python walk
+    walk.callbacks, walk.doc, walk.root = callbacks, body._doc, body._c_node
+    walk.tag_classes = tuple(tag_classes)
+    walk.recall = config.mode == "recall"
+    walk.min_chars, walk.min_chars_short = config.min_text_chars, config.min_text_chars_short
+    walk.max_copyright, walk.max_depth = config.max_copyright_chars, config.max_depth
+    walk.lowest_bar = min(config.min_text_chars, config.min_text_chars_short)
+    walk.short_raw = 8 * max(walk.lowest_bar, config.max_copyright_chars)
+    walk.dialog_roles = tuple(role.encode("utf-8") for role in dialog_roles)
+    walk.boilerplate_roles = tuple(role.encode("utf-8") for role in boilerplate_roles)
+    walk.words_plain = all(word.isascii() and word.isalnum() for word in boilerplate_words)
+    walk.boilerplate_words = tuple(word.lower().encode("utf-8") for word in boilerplate_words)
+    try:
+        walk.measure(body._c_node, 0, &span)
+    except UnexpectedNode:
+        return None
+    walk.nodes[0].tail = 0
+    walk.visit(body._c_node, 0, 0, &result)
+    loose = []
+    for index in range(walk.loose.size):
+        stop = walk.loose_starts.data[index + 1] if index + 1 < walk.loose.size else walk.loose_children.size
+        loose.append((
+            cetree.elementFactory(walk.doc, <xmlNode*> walk.loose.data[index]),
+            walk.elements(&walk.loose_children, walk.loose_starts.data[index], stop),
+        ))
+    boilerplate = [
+        (cetree.elementFactory(walk.doc, <xmlNode*> walk.boilerplate.data[index]), walk.boilerplate_prose.data[index])
+        for index in range(walk.boilerplate.size)
+    ]
+    return (
+        result.kept,
+        result.prose,
+        walk.elements(&walk.drops, 0, walk.drops.size),
+        walk.elements(&walk.hidden, 0, walk.hidden.size),
+        loose,
+        boilerplate,
+    )
