@@ -22,6 +22,7 @@ from htlm.pipeline.simplify import MHTML, SimplifyConfig, simplify
 from htlm.pipeline.simplify.config import MODES
 
 text_rule = importlib.import_module("htlm.pipeline.simplify.text_rule")
+compiled = importlib.import_module("htlm.pipeline.simplify.compiled")
 
 PAGES = Path(__file__).parent / "data" / "pages"
 FIXTURE = Path(__file__).parent / "fixtures" / "mhtml-sha256.json"
@@ -58,8 +59,8 @@ def fingerprints(mode: str) -> dict[str, str]:
 @pytest.mark.parametrize("mode", MODES)
 def test_simplify_output_is_unchanged_on_every_real_page(mode: str, walk: str, monkeypatch) -> None:
     if walk == "python":
-        monkeypatch.setenv("HTLM_PURE_PYTHON_WALK", "1")
-    assert text_rule.compiled_walk_in_use() == (walk == "compiled"), text_rule.COMPILED_WALK_ERROR
+        monkeypatch.setenv("HTLM_SIMPLIFY_PURE_PYTHON", "1")
+    assert compiled.in_use() == (walk == "compiled"), compiled.ERROR
     expected = json.loads(FIXTURE.read_text())[mode]
     got = fingerprints(mode)
     assert len(got) > 350 and set(got) == set(expected)

@@ -1,9 +1,11 @@
-"""The compiled text-rule walk (`_walk.pyx`) decides exactly what the pure-Python `_Walk` decides.
+"""The compiled passes (`_walk.pyx`) do exactly what their pure-Python twins do.
 
-Compared decision by decision (which elements are dropped, hidden, trimmed, boilerplate, in
-order) on every real page in both modes, on generated trees full of the cases the byte-level
-shortcuts must get right (copyright hints split by tags, non-ASCII class names, wide
-characters, odd whitespace, hidden nodes, depth limits), and on its text measures.
+The text-rule walk is compared decision by decision (which elements are dropped, hidden,
+trimmed, boilerplate, in order) on every real page in both modes, and on generated trees full
+of the cases the byte-level shortcuts must get right (copyright hints split by tags, non-ASCII
+class names, wide characters, odd whitespace, control characters, hidden nodes, depth limits);
+the passes after it by the whole simplifier's output on generated trees (and on every real
+page in test_simplify_golden.py); the text measures on generated text.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 
 import lxml.etree as etree
 import pytest
+from htlm.pipeline.simplify import simplify
 from htlm.pipeline.simplify.config import BOILERPLATE_WORDS, MODES, RejectPage, SimplifyConfig
 from htlm.pipeline.simplify.tree import WIDE_CHARS, text_len, weighted_text_len
 from hypothesis import HealthCheck, given, settings
@@ -21,14 +24,15 @@ from hypothesis import strategies as st
 from tests.test_simplify_golden import real_pages
 
 text_rule = importlib.import_module("htlm.pipeline.simplify.text_rule")
+compiled = importlib.import_module("htlm.pipeline.simplify.compiled")
 mhtml = importlib.import_module("htlm.pipeline.simplify.mhtml")
-compiled = text_rule.compiled_walk
+passes = compiled.passes
 
 
 def test_the_compiled_walk_is_built_and_in_use() -> None:
     """`make install` builds it; without it simplify runs on, about 2x slower (README)."""
-    assert compiled is not None, f"the compiled walk did not import: {text_rule.COMPILED_WALK_ERROR}"
-    assert text_rule.compiled_walk_in_use()
+    assert passes is not None, f"the compiled passes did not import: {compiled.ERROR}"
+    assert compiled.in_use()
 
 
 def decisions(body: etree._Element, config: SimplifyConfig, walk: str) -> object:
@@ -36,10 +40,10 @@ def decisions(body: etree._Element, config: SimplifyConfig, walk: str) -> object
     path = body.getroottree().getpath
     with pytest.MonkeyPatch.context() as patch:
         if walk == "python":
-            patch.setenv("HTLM_PURE_PYTHON_WALK", "1")
+            patch.setenv("HTLM_SIMPLIFY_PURE_PYTHON", "1")
         else:
-            patch.delenv("HTLM_PURE_PYTHON_WALK", raising=False)
-        assert text_rule.compiled_walk_in_use() == (walk == "compiled")
+            patch.delenv("HTLM_SIMPLIFY_PURE_PYTHON", raising=False)
+        assert compiled.in_use() == (walk == "compiled")
         try:
             kept, prose, drops, hidden, loose, boilerplate = text_rule.decide(body, config)
         except RejectPage as rejected:
@@ -84,13 +88,14 @@ def test_same_decisions_on_every_real_page(mode: str) -> None:
 
 WORDS = ["lorem", "ipsum", "dolor", "sit", "amet", "All rights reserved", "Copy", "right", "©", "(c)",
          "2021", "文章", "記事です", "한국어", "\u00a0", "\u3000", "\u2028", "\x1c", "\t", "\n  ", " ",
-         "ſhare"]  # fmt: skip
+         "ſhare", "\x01", "a\x0bb", "\x7f"]  # fmt: skip
 TAGS = ["div", "p", "span", "a", "b", "li", "ul", "table", "tr", "td", "header", "footer", "nav", "aside",
-        "h2", "section", "form", "blockquote"]  # fmt: skip
+        "h2", "section", "form", "blockquote", "pre", "br", "em"]  # fmt: skip
 ATTRIBUTES = ['', ' class="header"', ' class="site-Nav"', ' id="comments"', ' class="ſhare"', ' hidden',
               ' role="dialog"', ' role="banner"', ' class="headline"', ' aria-modal="true"',
               ' class="HEADER x"', ' class="post"', ' id="footerNav"', ' class="Kolophon"',
-              ' class="coo\u212aie-bar"']  # fmt: skip
+              ' class="coo\u212aie-bar"', ' class=" two  words "', ' id="x\x01y"', ' class="\u3000"',
+              ' style="color: red"', ' xml:lang="en"']  # fmt: skip
 # With "cookie" a boilerplate word, the Kelvin sign above lower-cases into it: only Python's test sees that.
 EXTRA_WORDS = [frozenset(), frozenset(["cookie"])]
 
@@ -146,7 +151,7 @@ def test_a_comment_in_the_tree_falls_back_to_the_python_walk() -> None:
     body = prepared_body(html, config)
     body[1].append(etree.Comment(" left by a caller "))
     callbacks = text_rule._Callbacks(config)
-    assert compiled.decide(body, config, callbacks, *text_rule._compiled_sets(config)) is None
+    assert passes.decide(body, config, callbacks, *text_rule._compiled_sets(config)) is None
     ours, theirs = both_walks(body, config)
     assert ours == theirs and ours[0] is True
 
@@ -154,16 +159,16 @@ def test_a_comment_in_the_tree_falls_back_to_the_python_walk() -> None:
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=60))
 def test_text_measures_are_pythons(text: str) -> None:
-    assert compiled.text_measures(text) == (len(text), text_len(text), weighted_text_len(text))
+    assert passes.text_measures(text) == (len(text), text_len(text), weighted_text_len(text))
 
 
 def test_every_whitespace_and_wide_code_point_is_counted_as_python_does() -> None:
     spaces = "".join(chr(code) for code in range(1, sys.maxunicode + 1) if chr(code).isspace())
-    assert compiled.text_measures(f"a{spaces}b") == (len(spaces) + 2, 3, 3)
+    assert passes.text_measures(f"a{spaces}b") == (len(spaces) + 2, 3, 3)
     for code in range(1, 0x10000):
         if 0xD800 <= code <= 0xDFFF:
             continue
-        assert compiled.wide_code_point(code) == bool(WIDE_CHARS.fullmatch(chr(code))), hex(code)
+        assert passes.wide_code_point(code) == bool(WIDE_CHARS.fullmatch(chr(code))), hex(code)
 
 
 @pytest.mark.parametrize(
@@ -188,3 +193,22 @@ def test_same_decisions_for_each_attribute(attributes: str, extra_words: frozens
     html = f"<html><body><div><p>{long}</p><div{attributes}><p>{long}</p><a>x</a></div></div></body></html>"
     ours, theirs = both_walks(prepared_body(html, config), config)
     assert ours == theirs
+
+
+def simplified(html: str, config: SimplifyConfig, walk: str) -> object:
+    """`simplify`'s whole result with the compiled passes or without."""
+    with pytest.MonkeyPatch.context() as patch:
+        if walk == "python":
+            patch.setenv("HTLM_SIMPLIFY_PURE_PYTHON", "1")
+        else:
+            patch.delenv("HTLM_SIMPLIFY_PURE_PYTHON", raising=False)
+        return simplify(html, config)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(html=trees(), mode=st.sampled_from(MODES), bars=st.sampled_from([(128, 64), (12, 6)]))
+def test_same_output_on_generated_trees(html: str, mode: str, bars: tuple[int, int]) -> None:
+    """The whole simplifier, every compiled pass (whitespace, attributes, folds, nesting, empties, text)."""
+    config = SimplifyConfig(mode=mode, min_text_chars=bars[0], min_text_chars_short=bars[1], min_text_ratio=0)
+    page = f"<html><body><div class=' a  b '><div id=i>{html}</div></div></body></html>"
+    assert simplified(page, config, "compiled") == simplified(page, config, "python")

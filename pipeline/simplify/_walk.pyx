@@ -16,7 +16,7 @@ Python.
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.string cimport memchr, memcmp, memcpy, strcmp, strlen
+from libc.string cimport memchr, memcmp, memcpy, memmove, strcmp, strlen
 
 cimport lxml.includes.etreepublic as cetree
 from lxml.includes.tree cimport (
@@ -382,43 +382,21 @@ cdef bint contains_lower(const unsigned char* text, Py_ssize_t n, const char* wo
     return False
 
 
-cdef class Decider:
-    """One page's walk: the settings, the tag-class cache, and the decisions gathered so far."""
+cdef class Tags:
+    """The tag-class bits of each tag name, looked up in Python once per name and cached by the name's
+    pointer (libxml2 interns a document's names)."""
 
-    cdef object callbacks, tag_classes
-    cdef cetree._Document doc
-    cdef xmlNode* root
-    cdef bint recall, words_plain
-    cdef Py_ssize_t min_chars, min_chars_short, max_copyright, lowest_bar, short_raw, max_depth
-    cdef tuple dialog_roles, boilerplate_roles, boilerplate_words
-    cdef Vec drops, hidden, loose, loose_starts, loose_children, boilerplate, boilerplate_prose
+    cdef tuple tag_classes
     cdef size_t cache_keys[CACHE_SLOTS]
     cdef int cache_masks[CACHE_SLOTS]
-    cdef Children blocks, phrasing
-    cdef NodeText* nodes
-    cdef Py_ssize_t nodes_n, nodes_cap
-    cdef char* text  # a small subtree's text, for the copyright test
-    cdef Py_ssize_t text_cap
 
-    def __cinit__(self):
+    def __cinit__(self, tag_classes):
         cdef int i
+        self.tag_classes = tuple(tag_classes)
         for i in range(CACHE_SLOTS):
             self.cache_keys[i] = 0
 
-    def __dealloc__(self):
-        PyMem_Free(self.drops.data)
-        PyMem_Free(self.hidden.data)
-        PyMem_Free(self.loose.data)
-        PyMem_Free(self.loose_starts.data)
-        PyMem_Free(self.loose_children.data)
-        PyMem_Free(self.boilerplate.data)
-        PyMem_Free(self.boilerplate_prose.data)
-        PyMem_Free(self.text)
-        PyMem_Free(self.blocks.data)
-        PyMem_Free(self.nodes)
-        PyMem_Free(self.phrasing.data)
-
-    cdef int tag_mask(self, xmlNode* node) except -1:
+    cdef int mask(self, xmlNode* node) except -1:
         """The tag-class bits of `node`'s tag name, cached by the name's interned pointer."""
         cdef size_t key = <size_t> node.name ^ (<size_t> node.ns << 1)
         cdef size_t slot = (key >> 3) % CACHE_SLOTS
@@ -437,6 +415,37 @@ cdef class Decider:
             self.cache_keys[slot] = key
             self.cache_masks[slot] = mask
         return mask
+
+
+cdef class Decider:
+    """One page's walk: the settings, the tag-class cache, and the decisions gathered so far."""
+
+    cdef object callbacks
+    cdef Tags tags
+    cdef cetree._Document doc
+    cdef xmlNode* root
+    cdef bint recall, words_plain
+    cdef Py_ssize_t min_chars, min_chars_short, max_copyright, lowest_bar, short_raw, max_depth
+    cdef tuple dialog_roles, boilerplate_roles, boilerplate_words
+    cdef Vec drops, hidden, loose, loose_starts, loose_children, boilerplate, boilerplate_prose
+    cdef Children blocks, phrasing
+    cdef NodeText* nodes
+    cdef Py_ssize_t nodes_n, nodes_cap
+    cdef char* text  # a small subtree's text, for the copyright test
+    cdef Py_ssize_t text_cap
+
+    def __dealloc__(self):
+        PyMem_Free(self.drops.data)
+        PyMem_Free(self.hidden.data)
+        PyMem_Free(self.loose.data)
+        PyMem_Free(self.loose_starts.data)
+        PyMem_Free(self.loose_children.data)
+        PyMem_Free(self.boilerplate.data)
+        PyMem_Free(self.boilerplate_prose.data)
+        PyMem_Free(self.text)
+        PyMem_Free(self.blocks.data)
+        PyMem_Free(self.nodes)
+        PyMem_Free(self.phrasing.data)
 
     cdef bint is_hidden(self, xmlNode* node) except -1:
         """boilerplate.is_hidden."""
@@ -558,7 +567,7 @@ cdef class Decider:
         cdef Child* blocks
         if depth > self.max_depth:
             raise self.callbacks.reject_too_deep()
-        mask = self.tag_mask(node)
+        mask = self.tags.mask(node)
         block = not (mask & PHRASING)
         if measured.raw <= self.short_raw:
             if measured.chars <= self.max_copyright and measured.anchored and self.is_copyright_block(node):
@@ -584,7 +593,7 @@ cdef class Decider:
                     child = child.next
                     continue
                 self.visit(child, at, depth + 1, &child_result)
-                child_mask = self.tag_mask(child)
+                child_mask = self.tags.mask(child)
                 any_kept |= child_result.kept
                 prose += child_result.prose
                 pure &= child_result.pure and (not child_result.block or (child_mask & ATOMIC_PART) != 0)
@@ -676,7 +685,7 @@ def decide(cetree._Element body, config, callbacks, tag_classes, dialog_roles,
     if config.max_depth > 5000:
         return None  # the first pass recurses to max_depth: leave deeper limits to the Python walk
     walk.callbacks, walk.doc, walk.root = callbacks, body._doc, body._c_node
-    walk.tag_classes = tuple(tag_classes)
+    walk.tags = Tags(tag_classes)
     walk.recall = config.mode == "recall"
     walk.min_chars, walk.min_chars_short = config.min_text_chars, config.min_text_chars_short
     walk.max_copyright, walk.max_depth = config.max_copyright_chars, config.max_depth
@@ -711,3 +720,397 @@ def decide(cetree._Element body, config, callbacks, tag_classes, dialog_roles,
         loose,
         boilerplate,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The passes after the text rule (tidy.py): the same rules, applied on libxml2's nodes; an edit
+# the C API offers is made here (text, removing an attribute), the rare structural ones (folding
+# a <div>, unwrapping a link, renaming a <p>, dropping empty shells) are handed back to Python.
+
+cdef struct Buffer:
+    char* data
+    Py_ssize_t size
+    Py_ssize_t cap
+
+
+cdef int buffer_add(Buffer* buffer, const char* data, Py_ssize_t size) except -1:
+    cdef char* grown
+    if buffer.size + size > buffer.cap:
+        grown = <char*> PyMem_Realloc(buffer.data, (buffer.size + size) * 2 + 64)
+        if grown is NULL:
+            raise MemoryError()
+        buffer.data, buffer.cap = grown, (buffer.size + size) * 2 + 64
+    memcpy(buffer.data + buffer.size, data, size)
+    buffer.size += size
+    return 0
+
+
+cdef inline Py_ssize_t next_code_point(const unsigned char* s, Py_UCS4* cp) noexcept nogil:
+    """Decode the UTF-8 character at `s` into `cp`; return its length in bytes."""
+    cdef unsigned char b = s[0]
+    if b < 0x80:
+        cp[0] = b
+        return 1
+    if b >= 0xF0:
+        cp[0] = ((b & 0x07) << 18) | ((s[1] & 0x3F) << 12) | ((s[2] & 0x3F) << 6) | (s[3] & 0x3F)
+        return 4
+    if b >= 0xE0:
+        cp[0] = ((b & 0x0F) << 12) | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F)
+        return 3
+    if b >= 0xC0:
+        cp[0] = ((b & 0x1F) << 6) | (s[1] & 0x3F)
+        return 2
+    cp[0] = 0xFFFD
+    return 1
+
+
+cdef inline bint is_space(Py_UCS4 cp) noexcept nogil:
+    return IS_ASCII_SPACE[cp] if cp < 128 else Py_UNICODE_ISSPACE(cp)
+
+
+cdef inline bint is_control(Py_UCS4 cp) noexcept nogil:
+    """config.CONTROL_CHARS: [\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]."""
+    return cp <= 8 or cp == 11 or cp == 12 or (14 <= cp <= 31) or cp == 127
+
+
+cdef int run_bytes(xmlNode* node, Buffer* into) except -1:
+    """lxml's `.text` / `.tail` run starting at `node`, as UTF-8; returns its number of text nodes (0: None)."""
+    cdef int count = 0
+    node = text_or_skip(node)
+    while node is not NULL:
+        if node.content is not NULL:
+            buffer_add(into, <const char*> node.content, strlen(<const char*> node.content))
+        count += 1
+        node = text_or_skip(node.next)
+    return count
+
+
+cdef int collapse_keep_edges(Buffer* text, Buffer* out, bint strip_left, bint strip_right) except -1:
+    """tree.collapse_keep_edges(text), then .lstrip() / .rstrip() as asked."""
+    cdef Py_ssize_t at = 0, step
+    cdef Py_UCS4 cp
+    cdef bint pending = False, first_space = False, last_space = False, any_word = False
+    out.size = 0
+    while at < text.size:
+        step = next_code_point(<const unsigned char*> text.data + at, &cp)
+        if is_space(cp):
+            if at == 0:
+                first_space = True
+            last_space = True
+            pending = any_word
+        else:
+            last_space = False
+            if pending:
+                buffer_add(out, b" ", 1)
+                pending = False
+            buffer_add(out, text.data + at, step)
+            any_word = True
+        at += step
+    if not any_word:
+        if text.size and not (strip_left or strip_right):
+            buffer_add(out, b" ", 1)
+        return 0
+    if first_space and not strip_left:
+        buffer_add(out, b" ", 1)
+        memmove(out.data + 1, out.data, out.size - 1)
+        out.data[0] = 32
+    if last_space and not strip_right:
+        buffer_add(out, b" ", 1)
+    return 0
+
+
+cdef bint lxml_accepts(Buffer* text) noexcept nogil:
+    """Whether lxml's text setter takes these bytes (no C0 controls but tab/LF/CR, no U+FFFE/U+FFFF)."""
+    cdef Py_ssize_t at
+    cdef unsigned char b
+    for at in range(text.size):
+        b = <unsigned char> text.data[at]
+        if b < 32 and b != 9 and b != 10 and b != 13:
+            return False
+        if b == 0xEF and at + 2 < text.size and <unsigned char> text.data[at + 1] == 0xBF and (
+            <unsigned char> text.data[at + 2] == 0xBE or <unsigned char> text.data[at + 2] == 0xBF
+        ):
+            return False
+    return True
+
+
+cdef class Tidy:
+    """One body's passes after the text rule; see tidy.py for each rule."""
+
+    cdef Tags tags
+    cdef cetree._Document doc
+    cdef xmlNode* body
+    cdef object callbacks
+    cdef Buffer text, out
+    cdef list keep  # attribute names kept, as bytes (None: leave attributes alone)
+    cdef list fold_candidates, paragraphs, nested_links  # None: not wanted
+    cdef bint whitespace
+
+    def __dealloc__(self):
+        PyMem_Free(self.text.data)
+        PyMem_Free(self.out.data)
+
+    cdef object proxy(self, xmlNode* node):
+        return cetree.elementFactory(self.doc, node)
+
+    cdef bint is_phrasing(self, xmlNode* node) except -1:
+        return node.type == XML_ELEMENT_NODE and (self.tags.mask(node) & PHRASING) != 0
+
+    cdef bint whitespace_run(self, xmlNode* node) except -1:
+        """tree.has_text is false for the run at `node`: none, or only whitespace."""
+        cdef Py_ssize_t at = 0
+        cdef Py_UCS4 cp
+        self.text.size = 0
+        if run_bytes(node, &self.text) == 0:
+            return True
+        while at < self.text.size:
+            at += next_code_point(<const unsigned char*> self.text.data + at, &cp)
+            if not is_space(cp):
+                return False
+        return True
+
+    cdef int strip_attributes(self, xmlNode* node) except -1:
+        """tidy.strip_attributes for one element; values that need collapsing go to Python."""
+        cdef xmlAttr* attr = node.properties
+        cdef xmlAttr* following
+        cdef const unsigned char* value
+        cdef Py_ssize_t at, step
+        cdef Py_UCS4 cp
+        cdef bint clean, previous_space
+        while attr is not NULL:
+            following = attr.next
+            if attr.ns is NULL and <bytes> attr.name in self.keep:
+                clean = attr.children is not NULL and attr.children.next is NULL and attr.children.content is not NULL
+                if clean:
+                    value = <const unsigned char*> attr.children.content
+                    at = 0
+                    previous_space = True  # a leading space is not clean
+                    while value[at] != 0:
+                        step = next_code_point(value + at, &cp)
+                        if is_control(cp) or (is_space(cp) and (cp != 32 or previous_space)):
+                            clean = False
+                            break
+                        previous_space = cp == 32
+                        at += step
+                    clean = clean and at > 0 and not previous_space
+                if not clean:
+                    self.callbacks.collapse_attribute(self.proxy(node), (<bytes> attr.name).decode("utf-8"))
+            else:
+                cetree.delAttributeFromNsName(
+                    node, NULL if attr.ns is NULL else attr.ns.href, attr.name
+                )
+            attr = following
+        return 0
+
+    cdef bint is_fold_candidate(self, xmlNode* node) except -1:
+        """A <div> whose only child is a <div>, with no text before it or after it (tidy.fold_divs)."""
+        cdef xmlNode* child = node.children
+        cdef xmlNode* only = NULL
+        if node.ns is not NULL or strcmp(<const char*> node.name, b"div") != 0:
+            return False
+        while child is not NULL:
+            if is_lxml_element(child):
+                if only is not NULL:
+                    return False
+                only = child
+            child = child.next
+        if only is NULL or only.type != XML_ELEMENT_NODE or only.ns is not NULL:
+            return False
+        if strcmp(<const char*> only.name, b"div") != 0:
+            return False
+        return self.whitespace_run(node.children) and self.whitespace_run(only.next)
+
+    cdef int first_pass(self, xmlNode* node) except -1:
+        """Attributes stripped, or <div> chains to fold noted (in document order)."""
+        cdef xmlNode* child
+        if self.keep is not None and node.properties is not NULL:
+            self.strip_attributes(node)
+        if self.fold_candidates is not None and self.is_fold_candidate(node):
+            self.fold_candidates.append(self.proxy(node))
+        child = node.children
+        while child is not NULL:
+            if child.type == XML_ELEMENT_NODE:
+                self.first_pass(child)
+            child = child.next
+        return 0
+
+    cdef int set_run(self, xmlNode* node, bint tail, bint strip_left, bint strip_right) except -1:
+        """tidy.normalize_whitespace for the `.text` (or `.tail`) of `node`."""
+        cdef int count
+        self.text.size = 0
+        count = run_bytes(node.next if tail else node.children, &self.text)
+        if count == 0:
+            return 0  # None stays None
+        collapse_keep_edges(&self.text, &self.out, strip_left, strip_right)
+        if count == 1 and self.out.size == self.text.size and memcmp(self.out.data, self.text.data, self.text.size) == 0:
+            return 0
+        value = PyUnicode_DecodeUTF8(self.out.data, self.out.size, NULL) if self.out.size else None
+        if not lxml_accepts(&self.out):
+            self.callbacks.set_text(self.proxy(node), "tail" if tail else "text", value or "")
+        elif tail:
+            cetree.setTailText(node, value)
+        else:
+            cetree.setNodeText(node, value)
+        return 0
+
+    cdef bint second_pass(self, xmlNode* node, bint preformatted, bint in_link) except -1:
+        """Whitespace normalised; <p>s holding blocks and links inside links noted. Returns whether
+        `node`'s subtree holds a non-phrasing element (for the <p> rule)."""
+        cdef xmlNode* child
+        cdef xmlNode* first = NULL
+        cdef xmlNode* following
+        cdef bint block = not self.is_phrasing(node), holds_block = False, is_link
+        preformatted = preformatted or (node.ns is NULL and strcmp(<const char*> node.name, b"pre") == 0)
+        is_link = node.ns is NULL and strcmp(<const char*> node.name, b"a") == 0
+        if is_link and in_link and self.nested_links is not None:
+            self.nested_links.append(self.proxy(node))
+        if self.whitespace and not preformatted:
+            child = node.children
+            while child is not NULL and first is NULL:
+                if is_lxml_element(child):
+                    first = child
+                child = child.next
+            self.set_run(
+                node, False, block,
+                (block and (first is NULL or not self.is_phrasing(first)))
+                or (not block and first is not NULL and not self.is_phrasing(first)),
+            )  # fmt: skip
+            if node is not self.body:
+                following = node.next
+                while following is not NULL and not is_lxml_element(following):
+                    following = following.next
+                self.set_run(
+                    node, True, block,
+                    (following is NULL and not self.is_phrasing(node.parent))
+                    or (following is not NULL and not self.is_phrasing(following)),
+                )  # fmt: skip
+        child = node.children
+        while child is not NULL:
+            if child.type == XML_ELEMENT_NODE:
+                holds_block |= self.second_pass(child, preformatted, in_link or is_link)
+                holds_block |= not self.is_phrasing(child)
+            elif is_lxml_element(child):
+                holds_block = True  # a comment or PI: tidy.repair_nesting's test counts it too
+            child = child.next
+        if holds_block and self.paragraphs is not None and node.ns is NULL and strcmp(<const char*> node.name, b"p") == 0:
+            self.paragraphs.append(self.proxy(node))
+        return holds_block
+
+
+cdef Tidy new_tidy(cetree._Element body, tag_classes, callbacks):
+    cdef Tidy tidy = Tidy()
+    tidy.tags, tidy.doc, tidy.body, tidy.callbacks = Tags(tag_classes), body._doc, body._c_node, callbacks
+    return tidy
+
+
+def strip_attributes(cetree._Element body, keep, callbacks) -> None:
+    """tidy.strip_attributes over `body` (names with a namespace are never in `keep`)."""
+    cdef Tidy tidy = new_tidy(body, (), callbacks)
+    tidy.keep = [name.encode("utf-8") for name in keep]
+    tidy.first_pass(body._c_node)
+
+
+def fold_candidates(cetree._Element body) -> list:
+    """The <div>s tidy.fold_divs folds something into, in document order (the others it leaves)."""
+    cdef Tidy tidy = new_tidy(body, (), None)
+    tidy.fold_candidates = []
+    tidy.first_pass(body._c_node)
+    return tidy.fold_candidates
+
+
+def normalize_whitespace(cetree._Element body, tag_classes, callbacks) -> None:
+    """tidy.normalize_whitespace over `body`."""
+    cdef Tidy tidy = new_tidy(body, tag_classes, callbacks)
+    tidy.whitespace = True
+    tidy.second_pass(body._c_node, False, False)
+
+
+def nesting_repairs(cetree._Element body, tag_classes) -> tuple:
+    """What tidy.repair_nesting changes: (the <p>s holding a block, the links inside links)."""
+    cdef Tidy tidy = new_tidy(body, tag_classes, None)
+    tidy.paragraphs, tidy.nested_links = [], []
+    tidy.second_pass(body._c_node, False, False)
+    return tidy.paragraphs, tidy.nested_links
+
+
+def empty_elements(cetree._Element body) -> list:
+    """tidy.remove_empty's decision: the top-most descendants of `body` left with no text and no
+    children but empty ones (a <br> is never empty), in document order."""
+    cdef list found = []
+    cdef Buffer text
+    text.data, text.size, text.cap = NULL, 0, 0
+    try:
+        _empty(body._c_node, body._doc, &text, found, True)
+    finally:
+        PyMem_Free(text.data)
+    return found
+
+
+cdef bint blank_run(xmlNode* node, Buffer* text) except -1:
+    cdef Py_ssize_t at = 0
+    cdef Py_UCS4 cp
+    text.size = 0
+    if run_bytes(node, text) == 0:
+        return True
+    while at < text.size:
+        at += next_code_point(<const unsigned char*> text.data + at, &cp)
+        if not is_space(cp):
+            return False
+    return True
+
+
+cdef bint _empty(xmlNode* node, cetree._Document doc, Buffer* text, list found, bint is_body) except -1:
+    """Whether `node` is empty; appends its top-most empty descendants to `found` when it is not."""
+    cdef xmlNode* child
+    cdef bint empty = not is_body and not (node.ns is NULL and strcmp(<const char*> node.name, b"br") == 0)
+    cdef bint child_empty
+    cdef Py_ssize_t start = len(found)
+    empty = empty and blank_run(node.children, text)
+    child = node.children
+    while child is not NULL:
+        if child.type == XML_ELEMENT_NODE:
+            child_empty = _empty(child, doc, text, found, False)
+            if child_empty:
+                found.append(cetree.elementFactory(doc, child))
+            empty = empty and child_empty and blank_run(child.next, text)
+        elif is_lxml_element(child):
+            empty = False
+        child = child.next
+    if empty:
+        del found[start:]  # the parent goes whole
+    return empty
+
+
+def collapsed_text(cetree._Element element) -> str:
+    """tree.collapse(tree.text_of(element)): the subtree's text, control characters removed, whitespace
+    runs made one space, ends stripped."""
+    cdef Buffer out
+    cdef xmlNode* node = element._c_node.children
+    cdef const unsigned char* s
+    cdef Py_ssize_t step
+    cdef Py_UCS4 cp
+    cdef bint pending = False
+    out.data, out.size, out.cap = NULL, 0, 0
+    try:
+        while node is not NULL:
+            if node.type == XML_ELEMENT_NODE and node.children is not NULL:
+                node = node.children
+                continue
+            if is_text(node) and node.content is not NULL:
+                s = <const unsigned char*> node.content
+                while s[0] != 0:
+                    step = next_code_point(s, &cp)
+                    if is_control(cp):
+                        pass
+                    elif is_space(cp):
+                        pending = out.size > 0
+                    else:
+                        if pending:
+                            buffer_add(&out, b" ", 1)
+                            pending = False
+                        buffer_add(&out, <const char*> s, step)
+                    s += step
+            node = after(node, element._c_node)
+        return PyUnicode_DecodeUTF8(out.data, out.size, NULL)
+    finally:
+        PyMem_Free(out.data)

@@ -38,6 +38,7 @@ import re
 import lxml.etree as etree
 from htlm.pipeline import reasons
 from htlm.pipeline.reading.charset import UndecodableError, decode_html
+from htlm.pipeline.simplify import compiled
 from htlm.pipeline.simplify.boilerplate import remove_non_content
 from htlm.pipeline.simplify.config import (
     DEFAULT_CONFIG,
@@ -98,12 +99,17 @@ def _simplify(html: bytes | str, config: SimplifyConfig) -> MHTML:
         raise RejectPage(reasons.EMPTY_AFTER_SIMPLIFY, "no text element survived")
     document = build_document(body, title, lang)
     document, out = stable_serialization(document)
-    text = collapse(text_of(document.find("body")))
+    text = body_text(document.find("body"))
     text_chars = len(collapse(title)) + len(text)
     ratio = text_chars / len(out)
     if ratio <= config.min_text_ratio:
         raise RejectPage(reasons.LOW_TEXT_RATIO, f"text/html={ratio:.3f} <= {config.min_text_ratio}")
     return MHTML(out, title, lang, text_chars, len(out), input_chars, text)
+
+
+def body_text(body: Element) -> str:
+    """The body's text, whitespace-collapsed (compiled when the compiled passes are in use)."""
+    return compiled.passes.collapsed_text(body) if compiled.in_use() else collapse(text_of(body))
 
 
 def parse(html: str) -> Element:

@@ -1,24 +1,18 @@
 """The text rule: one bottom-up walk keeps the subtrees holding a text element (>= 128 characters, or 64).
 
-The walk exists twice: `_Walk` in Python, and the same decisions compiled (`_walk.pyx`, built
-when Cython and a C compiler are there at install time). `decide` uses the compiled one when it
-is importable and `HTLM_PURE_PYTHON_WALK` is unset; the tests check that both give the same
-decisions on every real page.
+The walk exists twice: `_Walk` in Python, and the same decisions compiled (`_walk.pyx`, see
+`compiled`). `decide` uses the compiled one when it is in use; the tests check that both give
+the same decisions on every real page and on generated trees.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from typing import NamedTuple
 
 from htlm.pipeline import reasons
-from htlm.pipeline.simplify.boilerplate import (
-    COPYRIGHT_HINTS,
-    is_boilerplate,
-    is_hidden,
-    mentions_copyright,
-)
+from htlm.pipeline.simplify import compiled
+from htlm.pipeline.simplify.boilerplate import is_boilerplate, is_hidden, mentions_copyright
 from htlm.pipeline.simplify.config import (
     ATOMIC_PARTS,
     ATOMIC_TAGS,
@@ -37,23 +31,7 @@ from htlm.pipeline.simplify.config import (
     SimplifyConfig,
 )
 from htlm.pipeline.simplify.tidy import is_attached, remove_empty
-from htlm.pipeline.simplify.tree import (
-    WIDE_WEIGHT,
-    drop_tag,
-    drop_trees,
-    text_len,
-    text_of,
-    weighted_text_len,
-)
-
-try:
-    from htlm.pipeline.simplify import _walk as compiled_walk
-
-    compiled_walk.configure(WIDE_WEIGHT, COPYRIGHT_HINTS)
-    COMPILED_WALK_ERROR = ""
-except (ImportError, AttributeError) as error:  # not built (no Cython or compiler at install), or stale
-    compiled_walk = None
-    COMPILED_WALK_ERROR = str(error)
+from htlm.pipeline.simplify.tree import drop_tag, drop_trees, text_len, text_of, weighted_text_len
 
 
 class Decisions(NamedTuple):
@@ -67,15 +45,10 @@ class Decisions(NamedTuple):
     boilerplate: list[tuple[Element, int]]  # (element, prose chars inside it)
 
 
-def compiled_walk_in_use() -> bool:
-    """Whether `decide` runs the compiled walk (built, and HTLM_PURE_PYTHON_WALK not set)."""
-    return compiled_walk is not None and not os.environ.get("HTLM_PURE_PYTHON_WALK")
-
-
 def decide(body: Element, config: SimplifyConfig = DEFAULT_CONFIG) -> Decisions:
     """Run the text-rule walk over `body`: the compiled one when in use, else `_Walk`."""
-    if compiled_walk_in_use():
-        decided = compiled_walk.decide(body, config, _Callbacks(config), *_compiled_sets(config))
+    if compiled.in_use():
+        decided = compiled.passes.decide(body, config, _Callbacks(config), *_compiled_sets(config))
         if decided is not None:  # None: a node type only the Python walk models
             return Decisions(*decided)
     walk = _Walk(body, config)
@@ -116,7 +89,7 @@ class _Callbacks:
 
 @functools.cache
 def _compiled_sets(config: SimplifyConfig) -> tuple:
-    """The tag classes (bit, tags) and string sets `compiled_walk.decide` takes, for `config`."""
+    """The tag classes (bit, tags) and string sets the compiled `decide` takes, for `config`."""
     words, tags = boilerplate_sets(config)
     tag_classes = (
         (1, PHRASING_TAGS), (2, SHORT_BAR_TAGS), (4, ATOMIC_TAGS), (8, ATOMIC_PARTS), (16, RUN_TAGS),

@@ -1,10 +1,15 @@
-"""After pruning: empty elements, attributes, nested-div folding, whitespace and nesting repairs."""
+"""After pruning: empty elements, attributes, nested-div folding, whitespace and nesting repairs.
+
+Each pass runs compiled when the compiled passes are in use (`compiled`): the same rule, decided
+on libxml2's nodes, with the rare structural edits still made here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 import lxml.etree as etree
+from htlm.pipeline.simplify import compiled
 from htlm.pipeline.simplify.config import PHRASING_TAGS, Element
 from htlm.pipeline.simplify.tree import (
     collapse,
@@ -15,6 +20,22 @@ from htlm.pipeline.simplify.tree import (
     set_text,
 )
 
+PHRASING_CLASS = ((1, PHRASING_TAGS),)  # the one tag class the compiled passes here need
+
+
+class _Callbacks:
+    """What the compiled passes leave to Python: texts lxml refuses, attribute values to collapse."""
+
+    set_text = staticmethod(set_text)
+
+    @staticmethod
+    def collapse_attribute(element: Element, name: str) -> None:
+        value = collapse(element.get(name))
+        if value:
+            element.set(name, value)
+        else:
+            del element.attrib[name]
+
 
 def remove_empty(body: Element) -> None:
     """Remove elements left with no text and no children (shells of removed content), bottom-up.
@@ -23,6 +44,9 @@ def remove_empty(body: Element) -> None:
     tail (a tail with text would move into it). Decided children first in one pass, then the
     top-most of those removed at once: linear in the page.
     """
+    if compiled.in_use():
+        drop_trees(compiled.passes.empty_elements(body))
+        return
     descendants = list(body.iterdescendants())  # holds the proxies, so set membership is stable
     empty: set[Element] = set()
     for element in reversed(descendants):  # every element after all of its descendants
@@ -41,6 +65,9 @@ def is_attached(element: Element, body: Element) -> bool:
 
 def strip_attributes(body: Element, keep: Collection[str]) -> None:
     """Keep only the attributes named in `keep` (by default `class` and `id`), whitespace-collapsed."""
+    if compiled.in_use() and not any(name.startswith("{") for name in keep):
+        compiled.passes.strip_attributes(body, keep, _Callbacks)
+        return
     for element in body.iter(etree.Element):
         attrib = element.attrib
         for name in list(attrib):
@@ -60,7 +87,10 @@ def fold_divs(body: Element) -> None:
     The folded <div> carries the union of the class words, and the outermost id (an element can
     hold only one id; inner ids are dropped).
     """
-    for div in list(body.iter("div")):
+    divs: Iterable[Element] = (
+        compiled.passes.fold_candidates(body) if compiled.in_use() else list(body.iter("div"))
+    )
+    for div in divs:
         while len(div) == 1 and div[0].tag == "div" and not has_text(div.text) and not has_text(div[0].tail):
             inner = div[0]
             classes = _merge_words(div.get("class"), inner.get("class"))
@@ -78,6 +108,9 @@ def _merge_words(first: str | None, second: str | None) -> str:
 
 def normalize_whitespace(body: Element) -> None:
     """Collapse whitespace runs to one space and trim it at block boundaries (not inside <pre>)."""
+    if compiled.in_use():
+        compiled.passes.normalize_whitespace(body, PHRASING_CLASS, _Callbacks)
+        return
     preformatted = {node for pre in body.iter("pre") for node in pre.iter()}
     for element in body.iter(etree.Element):
         if element in preformatted:
@@ -111,8 +144,16 @@ def repair_nesting(body: Element) -> None:
     A <p> holding block content would be closed early, so it becomes a <div>; a link inside a
     link loses its inner tag.
     """
-    for paragraph in body.iter("p"):
-        if any(child.tag not in PHRASING_TAGS for child in paragraph.iterdescendants()):
-            paragraph.tag = "div"
-    for link in body.xpath(".//a[ancestor::a]"):
+    if compiled.in_use():
+        paragraphs, nested_links = compiled.passes.nesting_repairs(body, PHRASING_CLASS)
+    else:
+        paragraphs = [
+            paragraph
+            for paragraph in body.iter("p")
+            if any(child.tag not in PHRASING_TAGS for child in paragraph.iterdescendants())
+        ]
+        nested_links = body.xpath(".//a[ancestor::a]")
+    for paragraph in paragraphs:
+        paragraph.tag = "div"
+    for link in nested_links:
         drop_tag(link)
