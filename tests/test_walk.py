@@ -16,7 +16,7 @@ import sys
 import lxml.etree as etree
 import pytest
 from htlm.pipeline.simplify import simplify
-from htlm.pipeline.simplify.config import BOILERPLATE_WORDS, MODES, RejectPage, SimplifyConfig
+from htlm.pipeline.simplify.config import BOILERPLATE_WORDS, CONTROL_CHARS, MODES, RejectPage, SimplifyConfig
 from htlm.pipeline.simplify.tree import WIDE_CHARS, text_len, weighted_text_len
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -212,3 +212,17 @@ def test_same_output_on_generated_trees(html: str, mode: str, bars: tuple[int, i
     config = SimplifyConfig(mode=mode, min_text_chars=bars[0], min_text_chars_short=bars[1], min_text_ratio=0)
     page = f"<html><body><div class=' a  b '><div id=i>{html}</div></div></body></html>"
     assert simplified(page, config, "compiled") == simplified(page, config, "python")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=40))
+def test_control_characters_are_found_as_the_regex_finds_them(text: str) -> None:
+    assert passes.has_control_characters(text) == (CONTROL_CHARS.search(text) is not None)
+
+
+def test_the_first_title_is_the_one_find_returns() -> None:
+    for raw in list(real_pages().values())[:80]:
+        root = mhtml.parse(mhtml.decode_html(raw, None)[0])
+        assert passes.first_descendant(root, "title") is root.find(".//title")
+    root = etree.fromstring("<html><body><p>no title</p></body></html>", etree.HTMLParser())
+    assert passes.first_descendant(root, "title") is None

@@ -6,7 +6,7 @@ every real page, both modes): which subtrees to drop, which are hidden, which el
 their short running text, which are boilerplate. It reads the tree through libxml2's structs
 (no proxy object per node, text lengths counted on the UTF-8 bytes in place) and calls back
 into Python only for the rare exact checks: a copyright regex when a cheap byte test hints at
-one, a class/id word test when a byte test hints at one, recall mode's link share.
+one, a class/id word test when a byte test hints at one.
 
 It calls no libxml2 function (lxml links libxml2 statically and does not export it): only
 struct fields and lxml's public C API. A tree it does not expect (comments, entity
@@ -16,7 +16,7 @@ Python.
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.string cimport memchr, memcmp, memcpy, memmove, strcmp, strlen
+from libc.string cimport memchr, memcmp, memcpy, memmove, memset, strcmp, strlen
 
 cimport lxml.includes.etreepublic as cetree
 from lxml.includes.tree cimport (
@@ -426,6 +426,7 @@ cdef class Decider:
     cdef xmlNode* root
     cdef bint recall, words_plain
     cdef Py_ssize_t min_chars, min_chars_short, max_copyright, lowest_bar, short_raw, max_depth
+    cdef double max_link_share
     cdef tuple dialog_roles, boilerplate_roles, boilerplate_words
     cdef Vec drops, hidden, loose, loose_starts, loose_children, boilerplate, boilerplate_prose
     cdef Children blocks, phrasing
@@ -640,7 +641,24 @@ cdef class Decider:
         return 0
 
     cdef bint prose_like(self, xmlNode* node) except -1:
-        return self.callbacks.prose_like(cetree.elementFactory(self.doc, node))
+        """text_rule.prose_like: some text, no copyright notice, at most max_link_share of it in links."""
+        cdef Span span
+        cdef Py_ssize_t chars, links = 0
+        cdef xmlNode* at = node
+        subtree_text(node, &span)
+        chars = text_len(&span, False)
+        if chars == 0 or (chars <= self.max_copyright and span.anchored and self.is_copyright_block(node)):
+            return False
+        while at is not NULL:  # element.iter("a"): the element itself, then its descendants
+            if at.type == XML_ELEMENT_NODE:
+                if at.ns is NULL and strcmp(<const char*> at.name, b"a") == 0:
+                    subtree_text(at, &span)
+                    links += text_len(&span, False)
+                if at.children is not NULL:
+                    at = at.children
+                    continue
+            at = NULL if at is node else after(at, node)
+        return links <= self.max_link_share * chars
 
     cdef int rescue(self, Child* children, Py_ssize_t n) except -1:
         """text_rule._Walk._rescued: mark the failing prose blocks inside a run of kept ones."""
@@ -675,8 +693,7 @@ def decide(cetree._Element body, config, callbacks, tag_classes, dialog_roles,
     """Walk `body` as text_rule._Walk does; return (kept, page_prose, drops, hidden, loose, boilerplate).
 
     Returns None when the tree holds a node this walk does not model (UnexpectedNode).
-    `callbacks` has mentions_copyright(text), is_boilerplate(element), prose_like(element) and
-    reject_too_deep(); `tag_classes` pairs each tag-class bit with its set of tag names.
+    `callbacks` has mentions_copyright(text), is_boilerplate(element) and reject_too_deep(); `tag_classes` pairs each tag-class bit with its set of tag names.
     """
     cdef Decider walk = Decider()
     cdef Result result
@@ -689,6 +706,7 @@ def decide(cetree._Element body, config, callbacks, tag_classes, dialog_roles,
     walk.recall = config.mode == "recall"
     walk.min_chars, walk.min_chars_short = config.min_text_chars, config.min_text_chars_short
     walk.max_copyright, walk.max_depth = config.max_copyright_chars, config.max_depth
+    walk.max_link_share = config.max_link_share
     walk.lowest_bar = min(config.min_text_chars, config.min_text_chars_short)
     walk.short_raw = 8 * max(walk.lowest_bar, config.max_copyright_chars)
     walk.dialog_roles = tuple(role.encode("utf-8") for role in dialog_roles)
@@ -1087,6 +1105,7 @@ def collapsed_text(cetree._Element element) -> str:
     cdef Buffer out
     cdef xmlNode* node = element._c_node.children
     cdef const unsigned char* s
+    cdef const unsigned char* word
     cdef Py_ssize_t step
     cdef Py_UCS4 cp
     cdef bint pending = False
@@ -1097,20 +1116,178 @@ def collapsed_text(cetree._Element element) -> str:
                 node = node.children
                 continue
             if is_text(node) and node.content is not NULL:
-                s = <const unsigned char*> node.content
-                while s[0] != 0:
-                    step = next_code_point(s, &cp)
-                    if is_control(cp):
-                        pass
-                    elif is_space(cp):
-                        pending = out.size > 0
-                    else:
-                        if pending:
-                            buffer_add(&out, b" ", 1)
-                            pending = False
-                        buffer_add(&out, <const char*> s, step)
+                s = word = <const unsigned char*> node.content
+                while True:
+                    step = next_code_point(s, &cp) if s[0] != 0 else 0
+                    if step == 0 or is_control(cp) or is_space(cp):
+                        if s > word:  # a stretch of kept characters ends here
+                            if pending:
+                                buffer_add(&out, b" ", 1)
+                                pending = False
+                            buffer_add(&out, <const char*> word, s - word)
+                        if step == 0:
+                            break
+                        if not is_control(cp):
+                            pending = out.size > 0
+                        word = s + step
                     s += step
             node = after(node, element._c_node)
         return PyUnicode_DecodeUTF8(out.data, out.size, NULL)
     finally:
         PyMem_Free(out.data)
+
+
+def has_control_characters(str text) -> bool:
+    """config.CONTROL_CHARS.search(text) is not None."""
+    cdef Py_UCS4 ch
+    for ch in text:
+        if is_control(ch):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Removing subtrees without libxml2's functions: a removed node is unlinked and appended to a
+# `trash` element outside the body (in the same document), which libxml2 frees with the document.
+
+cdef inline void unlink_node(xmlNode* node) noexcept nogil:
+    if node.prev is not NULL:
+        node.prev.next = node.next
+    else:
+        node.parent.children = node.next
+    if node.next is not NULL:
+        node.next.prev = node.prev
+    else:
+        node.parent.last = node.prev
+    node.parent = node.prev = node.next = NULL
+
+
+cdef inline void append_node(xmlNode* parent, xmlNode* node) noexcept nogil:
+    node.parent, node.prev, node.next = parent, parent.last, NULL
+    if parent.last is not NULL:
+        parent.last.next = node
+    else:
+        parent.children = node
+    parent.last = node
+
+
+cdef class PointerSet:
+    """A set of node pointers (open addressing), for membership tests in C."""
+
+    cdef size_t* slots
+    cdef size_t mask
+
+    def __cinit__(self, Py_ssize_t expected):
+        cdef size_t size = 16
+        while size < <size_t> (2 * expected + 1):
+            size *= 2
+        self.slots = <size_t*> PyMem_Malloc(size * sizeof(size_t))
+        if self.slots is NULL:
+            raise MemoryError()
+        memset(self.slots, 0, size * sizeof(size_t))
+        self.mask = size - 1
+
+    def __dealloc__(self):
+        PyMem_Free(self.slots)
+
+    cdef bint add(self, size_t key) noexcept:
+        """Add `key`; False when it was there already."""
+        cdef size_t slot = (key >> 4) & self.mask
+        while self.slots[slot] != 0:
+            if self.slots[slot] == key:
+                return False
+            slot = (slot + 1) & self.mask
+        self.slots[slot] = key
+        return True
+
+    cdef bint has(self, size_t key) noexcept:
+        cdef size_t slot = (key >> 4) & self.mask
+        while self.slots[slot] != 0:
+            if self.slots[slot] == key:
+                return True
+            slot = (slot + 1) & self.mask
+        return False
+
+
+def drop_trees(cetree._Element trash, list elements, callbacks) -> None:
+    """tree.drop_trees: each element goes, its tail staying where it was.
+
+    tree.drop_trees re-sets the text before each run of dropped siblings (joined with their
+    tails), and lxml refuses some control characters there, which set_text then strips; the
+    texts here are left in place, so the ones lxml would refuse are handed to set_text too.
+    """
+    cdef PointerSet dropped = PointerSet(len(elements))
+    cdef PointerSet settled = PointerSet(len(elements))
+    cdef list nodes = [], owners = []
+    cdef xmlNode* node
+    cdef xmlNode* owner
+    cdef size_t key, slot
+    cdef Buffer text
+    for element in elements:
+        node = (<cetree._Element> element)._c_node
+        if node.parent is not NULL and node.parent.type == XML_ELEMENT_NODE and dropped.add(<size_t> node):
+            nodes.append(<size_t> node)
+    for key in nodes:  # the text each run of dropped siblings joins: a survivor's tail, or the parent's text
+        node = <xmlNode*> key
+        owner = node.prev
+        while owner is not NULL and not is_lxml_element(owner):
+            owner = owner.prev
+        if owner is not NULL and dropped.has(<size_t> owner):
+            continue  # inside a run: its first node finds the run's text
+        slot = (<size_t> owner | 1) if owner is not NULL else <size_t> node.parent  # bit 0: the tail
+        if settled.add(slot):
+            owners.append(slot)
+    for key in nodes:
+        unlink_node(<xmlNode*> key)
+        append_node(trash._c_node, <xmlNode*> key)
+    text.data, text.size, text.cap = NULL, 0, 0
+    try:
+        for key in owners:
+            owner = <xmlNode*> (key & ~(<size_t> 1))
+            text.size = 0
+            run_bytes(owner.next if key & 1 else owner.children, &text)
+            if not lxml_accepts(&text):
+                callbacks.set_text(
+                    cetree.elementFactory(trash._doc, owner), "tail" if key & 1 else "text",
+                    PyUnicode_DecodeUTF8(text.data, text.size, NULL),
+                )  # fmt: skip
+    finally:
+        PyMem_Free(text.data)
+
+
+def strip_elements(cetree._Element trash, cetree._Element body, tags) -> None:
+    """etree.strip_elements(body, *tags, with_tail=False): every descendant with one of these
+    (namespace-less) tag names goes with its subtree, its tail staying where it was."""
+    cdef Tags names = Tags(((1, frozenset(tags)),))
+    _strip(trash._c_node, body._c_node, names)
+
+
+cdef int _strip(xmlNode* trash, xmlNode* node, Tags names) except -1:
+    cdef xmlNode* child = node.children
+    cdef xmlNode* following
+    while child is not NULL:
+        following = child.next
+        if child.type == XML_ELEMENT_NODE:
+            if child.ns is NULL and names.mask(child) & 1:
+                unlink_node(child)
+                append_node(trash, child)
+            else:
+                _strip(trash, child, names)
+        child = following
+    return 0
+
+
+def first_descendant(cetree._Element root, str tag):
+    """The first descendant of `root` with this (namespace-less) tag, in document order, or None:
+    root.find(".//tag")."""
+    cdef bytes name = tag.encode("utf-8")
+    cdef xmlNode* node = root._c_node.children
+    while node is not NULL:
+        if node.type == XML_ELEMENT_NODE:
+            if node.ns is NULL and strcmp(<const char*> node.name, <const char*> name) == 0:
+                return cetree.elementFactory(root._doc, node)
+            if node.children is not NULL:
+                node = node.children
+                continue
+        node = after(node, root._c_node)
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-import lxml.etree as etree
+from htlm.pipeline.simplify import compiled
 from htlm.pipeline.simplify.config import (
     BOILERPLATE_ROLES,
     BOILERPLATE_TAGS,
@@ -24,7 +24,7 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 def remove_non_content(body: Element, config: SimplifyConfig) -> None:
     """Drop the elements that are never content (scripts, styles, media, form controls, ...)."""
-    etree.strip_elements(body, *config.non_content_tags, with_tail=False)
+    compiled.strip_elements(body, config.non_content_tags)
 
 
 def is_hidden(element: Element) -> bool:

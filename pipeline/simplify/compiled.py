@@ -1,29 +1,64 @@
-"""The simplifier's optional compiled passes (`_walk.pyx`), and whether they are in use.
+"""The simplifier's optional compiled passes (`_walk.pyx`), whether they are in use, and the
+removals they make.
 
 Built by `pip install` when Cython and a C compiler are there (setup.py); each pass has a
 pure-Python twin that gives the same result (tests/test_walk.py), used when the extension is
-missing or stale, or when HTLM_SIMPLIFY_PURE_PYTHON is set.
+missing or stale, or when HTLM_SIMPLIFY_PURE_PYTHON is set. The compiled passes call no
+libxml2 function (lxml does not export them): a subtree they remove is moved to an element
+outside the body, in the same document, and freed with it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Collection, Iterable
 
-from htlm.pipeline.simplify.boilerplate import COPYRIGHT_HINTS
-from htlm.pipeline.simplify.tree import WIDE_WEIGHT
+import lxml.etree as etree
+from htlm.pipeline.simplify.config import Element
+from htlm.pipeline.simplify.tree import drop_trees as python_drop_trees
+from htlm.pipeline.simplify.tree import set_text
 
 try:
     from htlm.pipeline.simplify import _walk as passes
 
-    passes.configure(WIDE_WEIGHT, COPYRIGHT_HINTS)
     ERROR = ""
-except (ImportError, AttributeError) as error:  # not built (no Cython or compiler at install), or stale
+except ImportError as error:  # not built: no Cython or compiler at install time
     passes = None
     ERROR = str(error)
 
 PURE_PYTHON_VARIABLE = "HTLM_SIMPLIFY_PURE_PYTHON"
+TRASH_TAG = "htlm-removed"  # the element outside <body> that removed subtrees move into
+
+
+class Callbacks:
+    """What the compiled removals leave to Python: a text lxml refuses (set_text strips it)."""
+
+    set_text = staticmethod(set_text)
 
 
 def in_use() -> bool:
     """Whether the compiled passes run: built, importable, and HTLM_SIMPLIFY_PURE_PYTHON not set."""
     return passes is not None and not os.environ.get(PURE_PYTHON_VARIABLE)
+
+
+def _trash(body: Element) -> Element | None:
+    parent = body.getparent()
+    return None if parent is None else etree.SubElement(parent, TRASH_TAG)
+
+
+def drop_trees(elements: Iterable[Element], body: Element) -> None:
+    """`tree.drop_trees(elements)`, compiled when in use (the elements all sit inside `body`)."""
+    trash = _trash(body) if in_use() else None
+    if trash is None:
+        python_drop_trees(elements)
+    else:
+        passes.drop_trees(trash, list(elements), Callbacks)
+
+
+def strip_elements(body: Element, tags: Collection[str]) -> None:
+    """`etree.strip_elements(body, *tags, with_tail=False)`, compiled when in use."""
+    trash = _trash(body) if in_use() else None
+    if trash is None:
+        etree.strip_elements(body, *tags, with_tail=False)
+    else:
+        passes.strip_elements(trash, body, tags)

@@ -139,6 +139,9 @@ def document_lang(root: Element) -> str:
 
 def document_title(root: Element) -> str:
     """The text of the first <title>, whitespace-collapsed (prompts rely on it)."""
+    if compiled.in_use():
+        title = compiled.passes.first_descendant(root, "title")
+        return compiled.passes.collapsed_text(title) if title is not None else ""
     title = root.find(".//title")
     return collapse(text_of(title)) if title is not None else ""
 

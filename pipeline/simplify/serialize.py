@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lxml.etree as etree
+from htlm.pipeline.simplify import compiled
 from htlm.pipeline.simplify.config import CONTROL_CHARS, PARSER, Element
 
 
@@ -15,7 +16,7 @@ def stable_serialization(document: Element, max_rounds: int = 3) -> tuple[Elemen
     once, rather than from every text node.
     """
     out = etree.tostring(document, encoding="unicode", method="html")
-    if CONTROL_CHARS.search(out):
+    if compiled.passes.has_control_characters(out) if compiled.in_use() else CONTROL_CHARS.search(out):
         out = CONTROL_CHARS.sub("", out)
         document = etree.fromstring(out, parser=PARSER)
         out = etree.tostring(document, encoding="unicode", method="html")

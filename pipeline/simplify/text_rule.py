@@ -12,7 +12,12 @@ from typing import NamedTuple
 
 from htlm.pipeline import reasons
 from htlm.pipeline.simplify import compiled
-from htlm.pipeline.simplify.boilerplate import is_boilerplate, is_hidden, mentions_copyright
+from htlm.pipeline.simplify.boilerplate import (
+    COPYRIGHT_HINTS,
+    is_boilerplate,
+    is_hidden,
+    mentions_copyright,
+)
 from htlm.pipeline.simplify.config import (
     ATOMIC_PARTS,
     ATOMIC_TAGS,
@@ -31,7 +36,10 @@ from htlm.pipeline.simplify.config import (
     SimplifyConfig,
 )
 from htlm.pipeline.simplify.tidy import is_attached, remove_empty
-from htlm.pipeline.simplify.tree import drop_tag, drop_trees, text_len, text_of, weighted_text_len
+from htlm.pipeline.simplify.tree import WIDE_WEIGHT, drop_tag, text_len, text_of, weighted_text_len
+
+if compiled.passes is not None:
+    compiled.passes.configure(WIDE_WEIGHT, COPYRIGHT_HINTS)
 
 
 class Decisions(NamedTuple):
@@ -80,7 +88,6 @@ class _Callbacks:
         words, tags = boilerplate_sets(config)
         self.mentions_copyright = mentions_copyright
         self.is_boilerplate = functools.partial(is_boilerplate, words=words, tags=tags)
-        self.prose_like = functools.partial(prose_like, config=config)
         self.max_depth = config.max_depth
 
     def reject_too_deep(self) -> RejectPage:
@@ -248,7 +255,7 @@ def prune(body: Element, config: SimplifyConfig = DEFAULT_CONFIG) -> None:
             child.tail = None
         for child in phrasing:
             element.remove(child)
-    drop_trees(drops + decided.hidden)
+    compiled.drop_trees(drops + decided.hidden, body)
     for element in wrappers:
         if is_attached(element, body):
             drop_tag(element)

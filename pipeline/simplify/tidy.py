@@ -45,7 +45,7 @@ def remove_empty(body: Element) -> None:
     top-most of those removed at once: linear in the page.
     """
     if compiled.in_use():
-        drop_trees(compiled.passes.empty_elements(body))
+        compiled.drop_trees(compiled.passes.empty_elements(body), body)
         return
     descendants = list(body.iterdescendants())  # holds the proxies, so set membership is stable
     empty: set[Element] = set()
