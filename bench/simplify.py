@@ -5,7 +5,8 @@ Mozilla Readability's test pages, inscriptis' real-world pages), decoded to str 
 that every engine does the same work. Prints docs/s and MB/s per engine and the ratios:
   simplify / lxml-parse   (target: <= 2x), for the paper's rules and for --mhtml_mode recall
   trafilatura / simplify  (target: >= 10x)
-Timings are the best of --rounds rounds. Nothing here is a pass/fail test.
+and the compiled passes against their pure-Python twins (HTLM_SIMPLIFY_PURE_PYTHON), which
+give the same output. Timings are the best of --rounds rounds. Nothing here is a pass/fail test.
 
     python bench/simplify.py [--rounds 3] [--limit N]
 """
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import lxml.etree as etree
-from htlm.pipeline.simplify import SimplifyConfig, simplify
+from htlm.pipeline.simplify import SimplifyConfig, compiled, simplify
 
 PAGE_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pages"
 
@@ -46,11 +47,19 @@ def engines() -> dict[str, Callable[[str], object]]:
     def lxml_parse(html: str) -> object:
         return etree.fromstring(html.encode("utf-8") if html.lstrip().startswith("<?xml") else html, parser)
 
+    def pure_python(html: str) -> object:
+        os.environ[compiled.PURE_PYTHON_VARIABLE] = "1"
+        try:
+            return simplify(html)
+        finally:
+            del os.environ[compiled.PURE_PYTHON_VARIABLE]
+
     recall = SimplifyConfig(mode="recall")
     found: dict[str, Callable[[str], object]] = {
         "lxml parse (floor)": lxml_parse,
         "htlm simplify": simplify,
         "htlm simplify (recall)": lambda html: simplify(html, recall),
+        "htlm simplify (pure Python)": pure_python,
     }
     try:
         from resiliparse.extract.html2text import extract_plain_text
@@ -89,6 +98,8 @@ def main() -> None:
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    if not compiled.in_use():
+        print(f"note: {compiled.fallback_note()}")
     pages = load_pages(args.limit)
     megabytes = sum(len(html.encode("utf-8")) for html in pages) / 1e6
     print(f"{len(pages)} real pages, {megabytes:.1f} MB, one core, best of {args.rounds} rounds (CPU time)")
@@ -102,6 +113,7 @@ def main() -> None:
     ours, floor = seconds["htlm simplify"], seconds["lxml parse (floor)"]
     print(f"simplify / lxml parse = {ours / floor:.2f}x  (target <= 2x)")
     print(f"simplify (recall) / lxml parse = {seconds['htlm simplify (recall)'] / floor:.2f}x")
+    print(f"pure-Python passes / compiled = {seconds['htlm simplify (pure Python)'] / ours:.2f}x")
     for peer in ("resiliparse minimal_html", "trafilatura html"):
         if peer in seconds:
             print(f"{peer} / simplify = {seconds[peer] / ours:.2f}x  (>1 means simplify is faster)")

@@ -226,3 +226,11 @@ def test_the_first_title_is_the_one_find_returns() -> None:
         assert passes.first_descendant(root, "title") is root.find(".//title")
     root = etree.fromstring("<html><body><p>no title</p></body></html>", etree.HTMLParser())
     assert passes.first_descendant(root, "title") is None
+
+
+def test_the_pure_python_fallback_is_announced(monkeypatch) -> None:
+    from htlm.pipeline.simplify.cli import Summary, format_summary
+
+    assert compiled.fallback_note() == "" and "note:" not in format_summary(Summary(), 1.0, None)
+    monkeypatch.setenv("HTLM_SIMPLIFY_PURE_PYTHON", "1")
+    assert "HTLM_SIMPLIFY_PURE_PYTHON is set" in format_summary(Summary(), 1.0, None)

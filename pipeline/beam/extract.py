@@ -37,6 +37,7 @@ from htlm.pipeline.extract import (
 )
 from htlm.pipeline.isolation import IsolatedCall
 from htlm.pipeline.reading import read_pages, sources
+from htlm.pipeline.simplify import compiled
 
 SUMMARY = "summary"
 EXTRACTED = "extracted"
@@ -116,6 +117,8 @@ class ExtractWarc(beam.DoFn):
 
     def setup(self) -> None:
         sources.set_max_concurrent_downloads(self.config.source.max_concurrent_downloads)
+        if note := compiled.fallback_note():
+            logging.warning("htlm-pipeline: %s", note)
         self.isolated = None
         if self.config.record_timeout > 0:
             page_outcome = functools.partial(outcome_for_page, config=self.config.extract)

@@ -29,6 +29,7 @@ from htlm.pipeline import reasons
 from htlm.pipeline.extract import DOCUMENT, REJECTED, ExtractConfig, SourceFailed, extract
 from htlm.pipeline.reading import read_pages
 from htlm.pipeline.reading.files import is_archive, read_html_file
+from htlm.pipeline.simplify import compiled
 from htlm.pipeline.simplify.flags import build_parser, config_from_args
 from tqdm import tqdm
 
@@ -183,6 +184,8 @@ def format_summary(summary: Summary, seconds: float, output: str | None) -> str:
         lines.append(f"  unreadable files: {len(summary.unreadable_files)} (see messages above)")
     if output and output != "-":
         lines.append(f"  documents -> {output}")
+    if note := compiled.fallback_note():
+        lines.append(f"  note: {note}")
     return "\n".join(lines)
 
 

@@ -62,3 +62,14 @@ def strip_elements(body: Element, tags: Collection[str]) -> None:
         etree.strip_elements(body, *tags, with_tail=False)
     else:
         passes.strip_elements(trash, body, tags)
+
+
+def fallback_note() -> str:
+    """One line saying the pure-Python passes run, why, and how to build the compiled ones; "" if not."""
+    if in_use():
+        return ""
+    why = f"{PURE_PYTHON_VARIABLE} is set" if passes is not None else f"not built: {ERROR}"
+    return (
+        f"the simplifier's pure-Python passes run ({why}), about 2.5x slower than the compiled ones; "
+        "`make install` builds those (Cython and a C compiler)"
+    )
