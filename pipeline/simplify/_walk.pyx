@@ -1,17 +1,22 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""The text-rule walk of `text_rule._Walk`, compiled: the same decisions, made on libxml2's nodes.
+"""The simplifier's passes over the tree, compiled: the same results as their Python twins.
 
-`decide(body, config, callbacks)` returns exactly what the pure-Python walk returns (tested on
-every real page, both modes): which subtrees to drop, which are hidden, which elements lose
-their short running text, which are boilerplate. It reads the tree through libxml2's structs
-(no proxy object per node, text lengths counted on the UTF-8 bytes in place) and calls back
-into Python only for the rare exact checks: a copyright regex when a cheap byte test hints at
-one, a class/id word test when a byte test hints at one.
+- `decide`: the text rule's decisions (text_rule._Walk): which subtrees to drop, which are
+  hidden, which elements lose their short running text, which are boilerplate. A bottom-up
+  pass measures every element's text on the UTF-8 bytes in place (each text node read once),
+  then a top-down pass decides as the Python walk does.
+- the passes after it (tidy.py): `strip_attributes`, `fold_candidates`, `normalize_whitespace`,
+  `nesting_repairs`, `empty_elements`; and `collapsed_text`, `first_descendant`,
+  `has_control_characters` for mhtml.py and serialize.py.
+- removals (`drop_trees`, `strip_elements`): a removed node is unlinked and appended to a
+  `trash` element outside the body, which libxml2 frees with the document.
 
-It calls no libxml2 function (lxml links libxml2 statically and does not export it): only
-struct fields and lxml's public C API. A tree it does not expect (comments, entity
-references, XInclude nodes left in it) makes `decide` return None, and the caller walks it in
-Python.
+They read libxml2's structs (no proxy object per node) and call no libxml2 function (lxml
+links libxml2 statically and does not export it): only struct fields and lxml's public C API.
+They call back into Python only for the rare exact checks (a copyright regex when a byte test
+hints at one, a class/id word test likewise, a text lxml refuses) and for the rare structural
+edits, which the callers make. A tree `decide` does not expect (comments, entity references,
+XInclude nodes left in it) makes it return None, and the caller walks it in Python.
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
@@ -25,6 +30,7 @@ from lxml.includes.tree cimport (
     XML_TEXT_NODE,
     XML_XINCLUDE_END,
     XML_XINCLUDE_START,
+    const_xmlChar,
     xmlAttr,
     xmlNode,
 )
@@ -155,6 +161,25 @@ def wide_code_point(Py_UCS4 cp) -> bool:
     return is_wide(cp)
 
 
+cdef inline Py_ssize_t next_code_point(const unsigned char* s, Py_UCS4* cp) noexcept nogil:
+    """Decode the UTF-8 character at `s` into `cp`; return its length in bytes."""
+    cdef unsigned char b = s[0]
+    if b < 0x80:
+        cp[0] = b
+        return 1
+    if b >= 0xF0:
+        cp[0] = ((b & 0x07) << 18) | ((s[1] & 0x3F) << 12) | ((s[2] & 0x3F) << 6) | (s[3] & 0x3F)
+        return 4
+    if b >= 0xE0:
+        cp[0] = ((b & 0x0F) << 12) | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F)
+        return 3
+    if b >= 0xC0:
+        cp[0] = ((b & 0x1F) << 6) | (s[1] & 0x3F)
+        return 2
+    cp[0] = 0xFFFD  # a stray continuation byte: libxml2 never stores one
+    return 1
+
+
 cdef inline void feed(Span* span, const unsigned char* s) noexcept nogil:
     """Append the UTF-8 text `s` to `span`."""
     cdef Py_UCS4 cp
@@ -175,18 +200,7 @@ cdef inline void feed(Span* span, const unsigned char* s) noexcept nogil:
             space = IS_ASCII_SPACE[b]
             anchors |= ANCHOR[b]
         else:
-            if b >= 0xF0:
-                cp = ((b & 0x07) << 18) | ((s[1] & 0x3F) << 12) | ((s[2] & 0x3F) << 6) | (s[3] & 0x3F)
-                s += 4
-            elif b >= 0xE0:
-                cp = ((b & 0x0F) << 12) | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F)
-                s += 3
-            elif b >= 0xC0:
-                cp = ((b & 0x1F) << 6) | (s[1] & 0x3F)
-                s += 2
-            else:  # a stray continuation byte: libxml2 never stores one
-                cp = 0xFFFD
-                s += 1
+            s += next_code_point(s, &cp)
             space = Py_UNICODE_ISSPACE(cp)
             for anchor in range(WIDE_ANCHORS_N):
                 if cp == WIDE_ANCHORS[anchor]:
@@ -763,25 +777,6 @@ cdef int buffer_add(Buffer* buffer, const char* data, Py_ssize_t size) except -1
     return 0
 
 
-cdef inline Py_ssize_t next_code_point(const unsigned char* s, Py_UCS4* cp) noexcept nogil:
-    """Decode the UTF-8 character at `s` into `cp`; return its length in bytes."""
-    cdef unsigned char b = s[0]
-    if b < 0x80:
-        cp[0] = b
-        return 1
-    if b >= 0xF0:
-        cp[0] = ((b & 0x07) << 18) | ((s[1] & 0x3F) << 12) | ((s[2] & 0x3F) << 6) | (s[3] & 0x3F)
-        return 4
-    if b >= 0xE0:
-        cp[0] = ((b & 0x0F) << 12) | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F)
-        return 3
-    if b >= 0xC0:
-        cp[0] = ((b & 0x1F) << 6) | (s[1] & 0x3F)
-        return 2
-    cp[0] = 0xFFFD
-    return 1
-
-
 cdef inline bint is_space(Py_UCS4 cp) noexcept nogil:
     return IS_ASCII_SPACE[cp] if cp < 128 else Py_UNICODE_ISSPACE(cp)
 
@@ -852,6 +847,20 @@ cdef bint lxml_accepts(Buffer* text) noexcept nogil:
     return True
 
 
+cdef bint blank_run(xmlNode* node, Buffer* text) except -1:
+    """tree.has_text is false for the `.text`/`.tail` run at `node`: there is none, or it is all whitespace."""
+    cdef Py_ssize_t at = 0
+    cdef Py_UCS4 cp
+    text.size = 0
+    if run_bytes(node, text) == 0:
+        return True
+    while at < text.size:
+        at += next_code_point(<const unsigned char*> text.data + at, &cp)
+        if not is_space(cp):
+            return False
+    return True
+
+
 cdef class Tidy:
     """One body's passes after the text rule; see tidy.py for each rule."""
 
@@ -874,19 +883,6 @@ cdef class Tidy:
     cdef bint is_phrasing(self, xmlNode* node) except -1:
         return node.type == XML_ELEMENT_NODE and (self.tags.mask(node) & PHRASING) != 0
 
-    cdef bint whitespace_run(self, xmlNode* node) except -1:
-        """tree.has_text is false for the run at `node`: none, or only whitespace."""
-        cdef Py_ssize_t at = 0
-        cdef Py_UCS4 cp
-        self.text.size = 0
-        if run_bytes(node, &self.text) == 0:
-            return True
-        while at < self.text.size:
-            at += next_code_point(<const unsigned char*> self.text.data + at, &cp)
-            if not is_space(cp):
-                return False
-        return True
-
     cdef int strip_attributes(self, xmlNode* node) except -1:
         """tidy.strip_attributes for one element; values that need collapsing go to Python."""
         cdef xmlAttr* attr = node.properties
@@ -895,6 +891,7 @@ cdef class Tidy:
         cdef Py_ssize_t at, step
         cdef Py_UCS4 cp
         cdef bint clean, previous_space
+        cdef const_xmlChar* href
         while attr is not NULL:
             following = attr.next
             if attr.ns is NULL and <bytes> attr.name in self.keep:
@@ -914,9 +911,10 @@ cdef class Tidy:
                 if not clean:
                     self.callbacks.collapse_attribute(self.proxy(node), (<bytes> attr.name).decode("utf-8"))
             else:
-                cetree.delAttributeFromNsName(
-                    node, NULL if attr.ns is NULL else attr.ns.href, attr.name
-                )
+                href = NULL
+                if attr.ns is not NULL:
+                    href = attr.ns.href
+                cetree.delAttributeFromNsName(node, href, attr.name)
             attr = following
         return 0
 
@@ -936,7 +934,7 @@ cdef class Tidy:
             return False
         if strcmp(<const char*> only.name, b"div") != 0:
             return False
-        return self.whitespace_run(node.children) and self.whitespace_run(only.next)
+        return blank_run(node.children, &self.text) and blank_run(only.next, &self.text)
 
     cdef int first_pass(self, xmlNode* node) except -1:
         """Attributes stripped, or <div> chains to fold noted (in document order)."""
@@ -1062,19 +1060,6 @@ def empty_elements(cetree._Element body) -> list:
     finally:
         PyMem_Free(text.data)
     return found
-
-
-cdef bint blank_run(xmlNode* node, Buffer* text) except -1:
-    cdef Py_ssize_t at = 0
-    cdef Py_UCS4 cp
-    text.size = 0
-    if run_bytes(node, text) == 0:
-        return True
-    while at < text.size:
-        at += next_code_point(<const unsigned char*> text.data + at, &cp)
-        if not is_space(cp):
-            return False
-    return True
 
 
 cdef bint _empty(xmlNode* node, cetree._Document doc, Buffer* text, list found, bint is_body) except -1:

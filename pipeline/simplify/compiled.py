@@ -15,8 +15,8 @@ from collections.abc import Collection, Iterable
 
 import lxml.etree as etree
 from htlm.pipeline.simplify.config import Element
+from htlm.pipeline.simplify.tree import collapse, set_text
 from htlm.pipeline.simplify.tree import drop_trees as python_drop_trees
-from htlm.pipeline.simplify.tree import set_text
 
 try:
     from htlm.pipeline.simplify import _walk as passes
@@ -31,9 +31,18 @@ TRASH_TAG = "htlm-removed"  # the element outside <body> that removed subtrees m
 
 
 class Callbacks:
-    """What the compiled removals leave to Python: a text lxml refuses (set_text strips it)."""
+    """What the compiled passes after the text rule leave to Python: a text lxml refuses
+    (set_text strips it), an attribute value to collapse."""
 
     set_text = staticmethod(set_text)
+
+    @staticmethod
+    def collapse_attribute(element: Element, name: str) -> None:
+        value = collapse(element.get(name))
+        if value:
+            element.set(name, value)
+        else:
+            del element.attrib[name]
 
 
 def in_use() -> bool:

@@ -23,20 +23,6 @@ from htlm.pipeline.simplify.tree import (
 PHRASING_CLASS = ((1, PHRASING_TAGS),)  # the one tag class the compiled passes here need
 
 
-class _Callbacks:
-    """What the compiled passes leave to Python: texts lxml refuses, attribute values to collapse."""
-
-    set_text = staticmethod(set_text)
-
-    @staticmethod
-    def collapse_attribute(element: Element, name: str) -> None:
-        value = collapse(element.get(name))
-        if value:
-            element.set(name, value)
-        else:
-            del element.attrib[name]
-
-
 def remove_empty(body: Element) -> None:
     """Remove elements left with no text and no children (shells of removed content), bottom-up.
 
@@ -66,7 +52,7 @@ def is_attached(element: Element, body: Element) -> bool:
 def strip_attributes(body: Element, keep: Collection[str]) -> None:
     """Keep only the attributes named in `keep` (by default `class` and `id`), whitespace-collapsed."""
     if compiled.in_use() and not any(name.startswith("{") for name in keep):
-        compiled.passes.strip_attributes(body, keep, _Callbacks)
+        compiled.passes.strip_attributes(body, keep, compiled.Callbacks)
         return
     for element in body.iter(etree.Element):
         attrib = element.attrib
@@ -109,7 +95,7 @@ def _merge_words(first: str | None, second: str | None) -> str:
 def normalize_whitespace(body: Element) -> None:
     """Collapse whitespace runs to one space and trim it at block boundaries (not inside <pre>)."""
     if compiled.in_use():
-        compiled.passes.normalize_whitespace(body, PHRASING_CLASS, _Callbacks)
+        compiled.passes.normalize_whitespace(body, PHRASING_CLASS, compiled.Callbacks)
         return
     preformatted = {node for pre in body.iter("pre") for node in pre.iter()}
     for element in body.iter(etree.Element):
