@@ -50,6 +50,12 @@ cdef enum:
     HEADING = 32
     BOILERPLATE_TAG = 64
 
+# The bits by name, for the callers that pair each with its set of tag names.
+TAG_BITS = {
+    "phrasing": PHRASING, "short_bar": SHORT_BAR, "atomic": ATOMIC, "atomic_part": ATOMIC_PART,
+    "run": RUN, "heading": HEADING, "boilerplate": BOILERPLATE_TAG,
+}
+
 cdef enum:
     CACHE_SLOTS = 1024  # distinct tag names per page; a page with more looks the rest up in Python
 

@@ -16,7 +16,7 @@ def stable_serialization(document: Element, max_rounds: int = 3) -> tuple[Elemen
     once, rather than from every text node.
     """
     out = etree.tostring(document, encoding="unicode", method="html")
-    if compiled.passes.has_control_characters(out) if compiled.in_use() else CONTROL_CHARS.search(out):
+    if _has_control_characters(out):
         out = CONTROL_CHARS.sub("", out)
         document = etree.fromstring(out, parser=PARSER)
         out = etree.tostring(document, encoding="unicode", method="html")
@@ -41,3 +41,9 @@ def build_document(body: Element, title: str, lang: str) -> Element:
     body.attrib.clear()
     document.append(body)
     return document
+
+
+def _has_control_characters(text: str) -> bool:
+    if compiled.in_use():
+        return compiled.passes.has_control_characters(text)
+    return CONTROL_CHARS.search(text) is not None

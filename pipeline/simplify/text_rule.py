@@ -98,9 +98,11 @@ class _Callbacks:
 def _compiled_sets(config: SimplifyConfig) -> tuple:
     """The tag classes (bit, tags) and string sets the compiled `decide` takes, for `config`."""
     words, tags = boilerplate_sets(config)
+    bits = compiled.passes.TAG_BITS
     tag_classes = (
-        (1, PHRASING_TAGS), (2, SHORT_BAR_TAGS), (4, ATOMIC_TAGS), (8, ATOMIC_PARTS), (16, RUN_TAGS),
-        (32, HEADING_TAGS), (64, tags),
+        (bits["phrasing"], PHRASING_TAGS), (bits["short_bar"], SHORT_BAR_TAGS), (bits["atomic"], ATOMIC_TAGS),
+        (bits["atomic_part"], ATOMIC_PARTS), (bits["run"], RUN_TAGS), (bits["heading"], HEADING_TAGS),
+        (bits["boilerplate"], tags),
     )  # fmt: skip
     return tag_classes, DIALOG_ROLES, BOILERPLATE_ROLES, words
 

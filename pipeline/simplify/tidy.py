@@ -20,8 +20,6 @@ from htlm.pipeline.simplify.tree import (
     set_text,
 )
 
-PHRASING_CLASS = ((1, PHRASING_TAGS),)  # the one tag class the compiled passes here need
-
 
 def remove_empty(body: Element) -> None:
     """Remove elements left with no text and no children (shells of removed content), bottom-up.
@@ -95,7 +93,7 @@ def _merge_words(first: str | None, second: str | None) -> str:
 def normalize_whitespace(body: Element) -> None:
     """Collapse whitespace runs to one space and trim it at block boundaries (not inside <pre>)."""
     if compiled.in_use():
-        compiled.passes.normalize_whitespace(body, PHRASING_CLASS, compiled.Callbacks)
+        compiled.passes.normalize_whitespace(body, _phrasing_class(), compiled.Callbacks)
         return
     preformatted = {node for pre in body.iter("pre") for node in pre.iter()}
     for element in body.iter(etree.Element):
@@ -131,7 +129,7 @@ def repair_nesting(body: Element) -> None:
     link loses its inner tag.
     """
     if compiled.in_use():
-        paragraphs, nested_links = compiled.passes.nesting_repairs(body, PHRASING_CLASS)
+        paragraphs, nested_links = compiled.passes.nesting_repairs(body, _phrasing_class())
     else:
         paragraphs = [
             paragraph
@@ -143,3 +141,8 @@ def repair_nesting(body: Element) -> None:
         paragraph.tag = "div"
     for link in nested_links:
         drop_tag(link)
+
+
+def _phrasing_class() -> tuple[tuple[int, frozenset[str]], ...]:
+    """The one tag class the compiled passes here need, as (bit, tags)."""
+    return ((compiled.passes.TAG_BITS["phrasing"], PHRASING_TAGS),)
