@@ -6,9 +6,10 @@ that every engine does the same work. Prints docs/s and MB/s per engine and the 
   simplify / lxml-parse   (target: <= 2x), for the paper's rules and for --mhtml_mode recall
   trafilatura / simplify  (target: >= 10x)
 and the compiled passes against their pure-Python twins (HTLM_SIMPLIFY_PURE_PYTHON), which
-give the same output. Timings are the best of --rounds rounds. Nothing here is a pass/fail test.
+give the same output. Timings are the best of --rounds rounds, the engines taking turns in each
+(so a machine whose speed drifts slows them alike). Nothing here is a pass/fail test.
 
-    python bench/simplify.py [--rounds 3] [--limit N]
+    python bench/simplify.py [--rounds 5] [--limit N]
 """
 
 from __future__ import annotations
@@ -79,13 +80,18 @@ def engines() -> dict[str, Callable[[str], object]]:
     return found
 
 
-def best_time(function: Callable[[str], object], pages: list[str], rounds: int) -> float:
-    best = float("inf")
+def best_times(
+    functions: dict[str, Callable[[str], object]], pages: list[str], rounds: int
+) -> dict[str, float]:
+    """The best CPU time of each engine over `rounds` rounds, the engines taking turns within each
+    round, so that a machine whose speed drifts (shared cores) slows them all alike."""
+    best = dict.fromkeys(functions, float("inf"))
     for _ in range(rounds):
-        started = time.process_time()
-        for html in pages:
-            function(html)
-        best = min(best, time.process_time() - started)
+        for name, function in functions.items():
+            started = time.process_time()
+            for html in pages:
+                function(html)
+            best[name] = min(best[name], time.process_time() - started)
     return best
 
 
@@ -93,7 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--limit", type=int, help="use only the first N pages")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -103,9 +109,8 @@ def main() -> None:
     pages = load_pages(args.limit)
     megabytes = sum(len(html.encode("utf-8")) for html in pages) / 1e6
     print(f"{len(pages)} real pages, {megabytes:.1f} MB, one core, best of {args.rounds} rounds (CPU time)")
-    seconds = {}
-    for name, function in engines().items():
-        seconds[name] = best_time(function, pages, args.rounds)
+    seconds = best_times(engines(), pages, args.rounds)
+    for name in seconds:
         print(
             f"  {name:<26} {len(pages) / seconds[name]:8.1f} docs/s {megabytes / seconds[name]:7.2f} MB/s"
             f"  ({seconds[name]:.2f}s)"
