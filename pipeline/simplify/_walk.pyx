@@ -386,22 +386,6 @@ cdef bint contains(const unsigned char* text, Py_ssize_t n, const char* word, Py
     return False
 
 
-cdef bint contains_lower(const unsigned char* text, Py_ssize_t n, const char* word, Py_ssize_t w) noexcept nogil:
-    """Whether ASCII `text` lower-cased holds the lower-case `word`."""
-    cdef Py_ssize_t i, j
-    cdef unsigned char c
-    for i in range(n - w + 1):
-        for j in range(w):
-            c = text[i + j]
-            if 65 <= c <= 90:
-                c += 32
-            if c != <unsigned char> word[j]:
-                break
-        else:
-            return True
-    return False
-
-
 cdef class Tags:
     """The tag-class bits of each tag name, looked up in Python once per name and cached by the name's
     pointer (libxml2 interns a document's names)."""
@@ -448,6 +432,9 @@ cdef class Decider:
     cdef Py_ssize_t min_chars, min_chars_short, max_copyright, lowest_bar, short_raw, max_depth
     cdef double max_link_share
     cdef tuple dialog_roles, boilerplate_roles, boilerplate_words
+    cdef const char** words  # the boilerplate words as given (a word with capitals never matches)
+    cdef Py_ssize_t* word_sizes
+    cdef Py_ssize_t words_n
     cdef Vec drops, hidden, loose, loose_starts, loose_children, boilerplate, boilerplate_prose
     cdef Children blocks, phrasing
     cdef NodeText* nodes
@@ -456,6 +443,8 @@ cdef class Decider:
     cdef Py_ssize_t text_cap
 
     def __dealloc__(self):
+        PyMem_Free(self.words)
+        PyMem_Free(self.word_sizes)
         PyMem_Free(self.drops.data)
         PyMem_Free(self.hidden.data)
         PyMem_Free(self.loose.data)
@@ -475,35 +464,58 @@ cdef class Decider:
         return attribute(node, b"role") in self.dialog_roles or attribute(node, b"aria-modal") == b"true"
 
     cdef bint is_boilerplate(self, xmlNode* node, int mask) except -1:
-        """boilerplate.is_boilerplate, with byte tests first: Python is asked only when they hint at a word."""
+        """boilerplate.is_boilerplate: the tag, the role, then the class/id words, tested here on an
+        ASCII value; a value beyond ASCII goes to Python (IGNORECASE and lower() reach past ASCII)."""
         if mask & BOILERPLATE_TAG or attribute(node, b"role") in self.boilerplate_roles:
             return True
         cdef xmlAttr* attr = node.properties
-        cdef bint found = False, hinted = False
-        cdef const unsigned char* value
-        cdef Py_ssize_t n, i
-        while attr is not NULL and not hinted:
+        cdef int found
+        while attr is not NULL:
             if attr.ns is NULL and (strcmp(<const char*> attr.name, b"class") == 0
                                     or strcmp(<const char*> attr.name, b"id") == 0):
-                found = True
-                if not self.words_plain or attr.children is NULL or attr.children.next is not NULL:
-                    hinted = attr.children is not NULL
+                if attr.children is NULL:
+                    found = 0  # an empty value holds no word
+                elif not self.words_plain or attr.children.next is not NULL or attr.children.content is NULL:
+                    found = -1
                 else:
-                    value = <const unsigned char*> attr.children.content
-                    n = strlen(<const char*> value) if value is not NULL else 0
-                    for i in range(n):
-                        if value[i] >= 0x80:
-                            hinted = True  # IGNORECASE matching beyond ASCII: let Python decide
-                            break
-                    else:
-                        for word in self.boilerplate_words:
-                            if contains_lower(value, n, <const char*> word, len(word)):
-                                hinted = True
-                                break
+                    found = self.has_word(<const unsigned char*> attr.children.content)
+                if found < 0:
+                    return self.callbacks.is_boilerplate(cetree.elementFactory(self.doc, node))
+                if found:
+                    return True
             attr = attr.next
-        if not found or not hinted:
-            return False
-        return self.callbacks.is_boilerplate(cetree.elementFactory(self.doc, node))
+        return False
+
+    cdef int has_word(self, const unsigned char* value) except -2:
+        """Whether ASCII `value`, split as is_boilerplate splits it (punctuation, camelCase, then
+        lower-cased), holds one of the boilerplate words: 1 or 0; -1 for a value beyond ASCII."""
+        cdef char token[64]
+        cdef Py_ssize_t length = 0, at = 0, index
+        cdef unsigned char c, previous = 0
+        cdef bint alnum, too_long = False
+        while True:
+            c = value[at]
+            if c >= 0x80:
+                return -1
+            alnum = (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122)
+            if (not alnum or (65 <= c <= 90 and ((97 <= previous <= 122) or (48 <= previous <= 57)))) and (
+                length or too_long
+            ):
+                if not too_long:
+                    for index in range(self.words_n):
+                        if self.word_sizes[index] == length and memcmp(token, self.words[index], length) == 0:
+                            return 1
+                length, too_long = 0, False
+            if c == 0:
+                return 0
+            if alnum:
+                if length < 64:
+                    token[length] = c + 32 if 65 <= c <= 90 else c
+                    length += 1
+                else:
+                    too_long = True
+            previous = c
+            at += 1
 
     cdef bint is_copyright_block(self, xmlNode* node) except -1:
         """Whether `node`'s text mentions a copyright: byte hints, then boilerplate.mentions_copyright."""
@@ -732,7 +744,14 @@ def decide(cetree._Element body, config, callbacks, tag_classes, dialog_roles,
     walk.dialog_roles = tuple(role.encode("utf-8") for role in dialog_roles)
     walk.boilerplate_roles = tuple(role.encode("utf-8") for role in boilerplate_roles)
     walk.words_plain = all(word.isascii() and word.isalnum() for word in boilerplate_words)
-    walk.boilerplate_words = tuple(word.lower().encode("utf-8") for word in boilerplate_words)
+    walk.boilerplate_words = tuple(word.encode("utf-8") for word in boilerplate_words)
+    walk.words_n = len(walk.boilerplate_words)
+    walk.words = <const char**> PyMem_Malloc((walk.words_n + 1) * sizeof(char*))
+    walk.word_sizes = <Py_ssize_t*> PyMem_Malloc((walk.words_n + 1) * sizeof(Py_ssize_t))
+    if walk.words is NULL or walk.word_sizes is NULL:
+        raise MemoryError()
+    for index, word in enumerate(walk.boilerplate_words):
+        walk.words[index], walk.word_sizes[index] = <const char*> word, len(word)
     try:
         walk.measure(body._c_node, 0, &span)
     except UnexpectedNode:
