@@ -14,7 +14,7 @@
 They read libxml2's structs (no proxy object per node) and call no libxml2 function (lxml
 links libxml2 statically and does not export it): only struct fields and lxml's public C API.
 They call back into Python only for the rare exact checks (a copyright regex when a byte test
-hints at one, a class/id word test likewise, a text lxml refuses) and for the rare structural
+hints at one, a class/id value beyond ASCII, a text lxml refuses) and for the rare structural
 edits, which the callers make. A tree `decide` does not expect (comments, entity references,
 XInclude nodes left in it) makes it return None, and the caller walks it in Python.
 """
