@@ -10,8 +10,10 @@ page in test_simplify_golden.py); the text measures on generated text.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
+from collections.abc import Iterator
 
 import lxml.etree as etree
 import pytest
@@ -35,15 +37,22 @@ def test_the_compiled_walk_is_built_and_in_use() -> None:
     assert compiled.in_use()
 
 
+@contextlib.contextmanager
+def passes_of(walk: str) -> Iterator[None]:
+    """Run the body with the compiled passes (`walk="compiled"`) or their Python twins (`"python"`)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if walk == "python":
+            patch.setenv(compiled.PURE_PYTHON_VARIABLE, "1")
+        else:
+            patch.delenv(compiled.PURE_PYTHON_VARIABLE, raising=False)
+        assert compiled.in_use() == (walk == "compiled")
+        yield
+
+
 def decisions(body: etree._Element, config: SimplifyConfig, walk: str) -> object:
     """What `decide` returns with `walk`, elements named by their path (or the rejection)."""
     path = body.getroottree().getpath
-    with pytest.MonkeyPatch.context() as patch:
-        if walk == "python":
-            patch.setenv("HTLM_SIMPLIFY_PURE_PYTHON", "1")
-        else:
-            patch.delenv("HTLM_SIMPLIFY_PURE_PYTHON", raising=False)
-        assert compiled.in_use() == (walk == "compiled")
+    with passes_of(walk):
         try:
             kept, prose, drops, hidden, loose, boilerplate = text_rule.decide(body, config)
         except RejectPage as rejected:
@@ -198,11 +207,7 @@ def test_same_decisions_for_each_attribute(attributes: str, extra_words: frozens
 
 def simplified(html: str, config: SimplifyConfig, walk: str) -> object:
     """`simplify`'s whole result with the compiled passes or without."""
-    with pytest.MonkeyPatch.context() as patch:
-        if walk == "python":
-            patch.setenv("HTLM_SIMPLIFY_PURE_PYTHON", "1")
-        else:
-            patch.delenv("HTLM_SIMPLIFY_PURE_PYTHON", raising=False)
+    with passes_of(walk):
         return simplify(html, config)
 
 

@@ -93,6 +93,16 @@ cdef struct NodeText:
     bint anchored  # its subtree's text may hold a copyright hint
 
 
+cdef void* grow(void* data, Py_ssize_t* cap, Py_ssize_t needed, size_t item) except NULL:
+    """`data` reallocated to hold at least `needed` items of `item` bytes (doubling); `cap` updated."""
+    cdef Py_ssize_t size = max(needed, cap[0] * 2 + 16)
+    cdef void* grown = PyMem_Realloc(data, size * item)
+    if grown is NULL:
+        raise MemoryError()
+    cap[0] = size
+    return grown
+
+
 cdef struct Child:
     xmlNode* node
     bint kept
@@ -108,13 +118,8 @@ cdef struct Children:
 
 
 cdef int push_child(Children* stack, xmlNode* node, bint kept, int mask) except -1:
-    cdef Child* grown
     if stack.size == stack.cap:
-        grown = <Child*> PyMem_Realloc(stack.data, (stack.cap * 2 + 64) * sizeof(Child))
-        if grown is NULL:
-            raise MemoryError()
-        stack.data = grown
-        stack.cap = stack.cap * 2 + 64
+        stack.data = <Child*> grow(stack.data, &stack.cap, stack.size + 1, sizeof(Child))
     stack.data[stack.size].node, stack.data[stack.size].kept = node, kept
     stack.data[stack.size].rescued, stack.data[stack.size].mask = False, mask
     stack.size += 1
@@ -128,15 +133,24 @@ cdef struct Vec:
 
 
 cdef int vec_push(Vec* vec, size_t value) except -1:
-    cdef size_t* grown
     if vec.size == vec.cap:
-        grown = <size_t*> PyMem_Realloc(vec.data, (vec.cap * 2 + 16) * sizeof(size_t))
-        if grown is NULL:
-            raise MemoryError()
-        vec.data = grown
-        vec.cap = vec.cap * 2 + 16
+        vec.data = <size_t*> grow(vec.data, &vec.cap, vec.size + 1, sizeof(size_t))
     vec.data[vec.size] = value
     vec.size += 1
+    return 0
+
+
+cdef struct Buffer:
+    char* data
+    Py_ssize_t size
+    Py_ssize_t cap
+
+
+cdef int buffer_add(Buffer* buffer, const char* data, Py_ssize_t size) except -1:
+    if buffer.size + size > buffer.cap:
+        buffer.data = <char*> grow(buffer.data, &buffer.cap, buffer.size + size, 1)
+    memcpy(buffer.data + buffer.size, data, size)
+    buffer.size += size
     return 0
 
 
@@ -439,8 +453,7 @@ cdef class Decider:
     cdef Children blocks, phrasing
     cdef NodeText* nodes
     cdef Py_ssize_t nodes_n, nodes_cap
-    cdef char* text  # a small subtree's text, for the copyright test
-    cdef Py_ssize_t text_cap
+    cdef Buffer text  # a small subtree's text, for the copyright test
 
     def __dealloc__(self):
         PyMem_Free(self.words)
@@ -452,7 +465,7 @@ cdef class Decider:
         PyMem_Free(self.loose_children.data)
         PyMem_Free(self.boilerplate.data)
         PyMem_Free(self.boilerplate_prose.data)
-        PyMem_Free(self.text)
+        PyMem_Free(self.text.data)
         PyMem_Free(self.blocks.data)
         PyMem_Free(self.nodes)
         PyMem_Free(self.phrasing.data)
@@ -519,30 +532,19 @@ cdef class Decider:
 
     cdef bint is_copyright_block(self, xmlNode* node) except -1:
         """Whether `node`'s text mentions a copyright: byte hints, then boilerplate.mentions_copyright."""
-        cdef Py_ssize_t n = 0, size, index
         cdef xmlNode* text = node.children
+        self.text.size = 0
         while text is not NULL:  # the subtree's text, UTF-8, into self.text
             if text.type == XML_ELEMENT_NODE and text.children is not NULL:
                 text = text.children
                 continue
             if is_text(text) and text.content is not NULL:
-                size = strlen(<const char*> text.content)
-                if n + size > self.text_cap:
-                    self.grow_text(n + size)
-                memcpy(self.text + n, text.content, size)
-                n += size
+                buffer_add(&self.text, <const char*> text.content, strlen(<const char*> text.content))
             text = after(text, node)
         for hint in HINTS:
-            if contains(<const unsigned char*> self.text, n, <const char*> hint, len(<bytes> hint)):
-                return self.callbacks.mentions_copyright(self.text[:n].decode("utf-8"))
+            if contains(<const unsigned char*> self.text.data, self.text.size, <const char*> hint, len(<bytes> hint)):
+                return self.callbacks.mentions_copyright(self.text.data[: self.text.size].decode("utf-8"))
         return False
-
-    cdef int grow_text(self, Py_ssize_t size) except -1:
-        cdef char* grown = <char*> PyMem_Realloc(self.text, size * 2)
-        if grown is NULL:
-            raise MemoryError()
-        self.text, self.text_cap = grown, size * 2
-        return 0
 
     cdef int measure(self, xmlNode* node, int depth, Span* span) except -1:
         """First pass, bottom-up: the text measures of every element, stored by pre-order index.
@@ -554,7 +556,7 @@ cdef class Decider:
         cdef Span piece, child_span
         cdef xmlNode* child
         if self.nodes_n == self.nodes_cap:
-            self.grow_nodes()
+            self.nodes = <NodeText*> grow(self.nodes, &self.nodes_cap, self.nodes_n + 1, sizeof(NodeText))
         self.nodes_n += 1
         if depth > self.max_depth:
             subtree_text(node, span)
@@ -577,13 +579,6 @@ cdef class Decider:
         self.nodes[index].anchored = span.anchored
         self.nodes[index].chars = text_len(span, self.recall)
         self.nodes[index].size = self.nodes_n - index
-        return 0
-
-    cdef int grow_nodes(self) except -1:
-        cdef NodeText* grown = <NodeText*> PyMem_Realloc(self.nodes, (self.nodes_cap * 2 + 256) * sizeof(NodeText))
-        if grown is NULL:
-            raise MemoryError()
-        self.nodes, self.nodes_cap = grown, self.nodes_cap * 2 + 256
         return 0
 
     cdef int visit(self, xmlNode* node, Py_ssize_t index, int depth, Result* out) except -1:
@@ -783,24 +778,6 @@ def decide(cetree._Element body, config, callbacks, tag_classes, dialog_roles,
 # The passes after the text rule (tidy.py): the same rules, applied on libxml2's nodes; an edit
 # the C API offers is made here (text, removing an attribute), the rare structural ones (folding
 # a <div>, unwrapping a link, renaming a <p>, dropping empty shells) are handed back to Python.
-
-cdef struct Buffer:
-    char* data
-    Py_ssize_t size
-    Py_ssize_t cap
-
-
-cdef int buffer_add(Buffer* buffer, const char* data, Py_ssize_t size) except -1:
-    cdef char* grown
-    if buffer.size + size > buffer.cap:
-        grown = <char*> PyMem_Realloc(buffer.data, (buffer.size + size) * 2 + 64)
-        if grown is NULL:
-            raise MemoryError()
-        buffer.data, buffer.cap = grown, (buffer.size + size) * 2 + 64
-    memcpy(buffer.data + buffer.size, data, size)
-    buffer.size += size
-    return 0
-
 
 cdef inline bint is_space(Py_UCS4 cp) noexcept nogil:
     return IS_ASCII_SPACE[cp] if cp < 128 else Py_UNICODE_ISSPACE(cp)

@@ -51,8 +51,12 @@ def in_use() -> bool:
 
 
 def _trash(body: Element) -> Element | None:
+    """The element outside `body` that removed subtrees move into: made once per document."""
     parent = body.getparent()
-    return None if parent is None else etree.SubElement(parent, TRASH_TAG)
+    if parent is None:
+        return None
+    last = parent[-1]
+    return last if last.tag == TRASH_TAG else etree.SubElement(parent, TRASH_TAG)
 
 
 def drop_trees(elements: Iterable[Element], body: Element) -> None:

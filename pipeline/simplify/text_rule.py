@@ -56,7 +56,7 @@ class Decisions(NamedTuple):
 def decide(body: Element, config: SimplifyConfig = DEFAULT_CONFIG) -> Decisions:
     """Run the text-rule walk over `body`: the compiled one when in use, else `_Walk`."""
     if compiled.in_use():
-        decided = compiled.passes.decide(body, config, _Callbacks(config), *_compiled_sets(config))
+        decided = compiled.passes.decide(body, config, _callbacks(config), *_compiled_sets(config))
         if decided is not None:  # None: a node type only the Python walk models
             return Decisions(*decided)
     walk = _Walk(body, config)
@@ -92,6 +92,11 @@ class _Callbacks:
 
     def reject_too_deep(self) -> RejectPage:
         return RejectPage(reasons.TOO_DEEP, f"depth > {self.max_depth}")
+
+
+@functools.cache
+def _callbacks(config: SimplifyConfig) -> _Callbacks:
+    return _Callbacks(config)
 
 
 @functools.cache
