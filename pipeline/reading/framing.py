@@ -132,7 +132,11 @@ class StrictReader(DecompressingBufferedReader):
         self.member_offset = tape.tell()
         self.member_fed = False  # bytes were handed to the current member's decompressor
         self.warc_lines_seen = 0  # WARC/x.y header lines at a line start in everything read
-        self.warc_line_offsets: list[int] = []  # where they start, in the stream this reader reads
+        # Where the ones not yet passed start (uncompressed input only: the overstated-length check's
+        # input); `first_line_after` drops those passed, so a file of N records costs N, not N^2.
+        self.warc_line_offsets: list[int] = []
+        self.offsets_dropped = 0
+        self.keep_offsets = not gzipped
         self.start = tape.tell()
         self._scan_tail = b"\n"  # the stream's start counts as a line start
 
@@ -149,8 +153,22 @@ class StrictReader(DecompressingBufferedReader):
         for match in WARC_LINE_IN_STREAM.finditer(window):
             if match.end() > skip:
                 self.warc_lines_seen += 1
-                self.warc_line_offsets.append(base + match.start() + 1)
+                if self.keep_offsets:
+                    self.warc_line_offsets.append(base + match.start() + 1)
         self._scan_tail = window[-16:]
+
+    def first_line_after(self, offset: int) -> int | None:
+        """The offset of the first WARC header line seen after `offset`, None if none yet.
+
+        The lines at or before `offset` are dropped (counted in `offsets_dropped`): records are
+        read in order, so they are never asked about again."""
+        offsets = self.warc_line_offsets
+        passed = 0
+        while passed < len(offsets) and offsets[passed] <= offset:
+            passed += 1
+        del offsets[:passed]
+        self.offsets_dropped += passed
+        return offsets[0] if offsets else None
 
     def skip_blank(self) -> int:
         """Skip the whitespace at the head of the buffered bytes in one step; return how much.

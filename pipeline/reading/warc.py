@@ -252,14 +252,14 @@ class _ResyncingIterator(ArchiveIterator):
         if self.gzipped or origin.offset < 0:
             return None
         end = self.tape.tell() - self.reader.rem_length() - len(self.next_line or b"")
-        inside = [o for o in self.reader.warc_line_offsets if origin.offset < o < end]
-        if not inside or not self.tape.rewind_to(inside[0]):
+        inside = self.reader.first_line_after(origin.offset)  # O(1) amortised: earlier lines dropped
+        if inside is None or inside >= end or not self.tape.rewind_to(inside):
             return None  # nothing swallowed, or too far back: the framing check counts it
-        self.lines_seen_before += sum(1 for o in self.reader.warc_line_offsets if o < inside[0])
+        self.lines_seen_before += self.reader.offsets_dropped  # the lines before `inside`
         self.reader = StrictReader(self.tape, False, self.limits.max_header_bytes)
         self.next_line = None
         detail = (
-            f"Content-Length {record.length} overstates the record: the next one starts at offset {inside[0]}"
+            f"Content-Length {record.length} overstates the record: the next one starts at offset {inside}"
         )
         return origin.drop(READ_ERROR, detail)
 

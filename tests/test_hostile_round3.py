@@ -1,0 +1,48 @@
+"""Hostile inputs, round 3 (issue 21): one test per class, each checking the mechanism, not the clock."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests.warcs import http_block, response_record
+
+
+class _CountingList(list):
+    """A list that counts the items read out of it (iteration and indexing)."""
+
+    reads = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for item in super().__iter__():
+            _CountingList.reads += 1
+            yield item
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        found = super().__getitem__(index)
+        _CountingList.reads += len(found) if isinstance(index, slice) else 1
+        return found
+
+
+def test_reading_an_uncompressed_warc_is_linear_in_its_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The overstated-length check looked at every WARC line offset seen so far for each record:
+    N records cost N^2 offset reads (100k records took 247 s). Four times the records must cost
+    about four times the reads, not sixteen."""
+    from htlm.pipeline.reading import Page, framing, read_pages
+
+    original = framing.StrictReader.__init__
+
+    def counting_init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        self.warc_line_offsets = _CountingList(self.warc_line_offsets)
+
+    monkeypatch.setattr(framing.StrictReader, "__init__", counting_init)
+    record = response_record("http://a.example/", http_block(b"<p>hi</p>"), gzip=False)
+    reads = {}
+    for n in (500, 2000):
+        _CountingList.reads = 0
+        entries = list(read_pages(io.BytesIO(record * n), "many.warc"))
+        assert len(entries) == n and all(isinstance(entry, Page) for entry in entries)
+        reads[n] = _CountingList.reads
+    assert reads[2000] <= 5 * max(reads[500], 1), reads
