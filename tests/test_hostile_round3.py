@@ -46,3 +46,26 @@ def test_reading_an_uncompressed_warc_is_linear_in_its_records(monkeypatch: pyte
         assert len(entries) == n and all(isinstance(entry, Page) for entry in entries)
         reads[n] = _CountingList.reads
     assert reads[2000] <= 5 * max(reads[500], 1), reads
+
+
+def test_a_listing_line_is_read_bounded_and_a_long_one_is_named() -> None:
+    """A `warc.paths.gz` holding one 20 MB line: an error naming the file and the line, reached
+    without ever holding the line (a 2 GiB one gave MemoryError)."""
+    import gzip
+    import tracemalloc
+
+    from htlm.pipeline.reading.crawl import MAX_LISTING_LINE_BYTES, read_warc_paths
+
+    good = "crawl-data/CC-MAIN-2024-22/segments/1/warc/a.warc.gz"
+    long_line = "crawl-data/" + "x" * 20_000_000 + ".warc.gz"
+    listing = io.BytesIO(gzip.compress(f"{good}\n{long_line}\n{good}\n".encode(), compresslevel=1))
+    listing.name = "warc.paths.gz"
+    del long_line
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"line 2 of warc\.paths\.gz is longer than .*bytes"):
+            read_warc_paths(listing, "https://data.commoncrawl.org/")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * MAX_LISTING_LINE_BYTES + 1_000_000, peak

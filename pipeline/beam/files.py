@@ -222,7 +222,9 @@ class ListInputs(beam.DoFn):
         if spec.startswith("crawl:"):
             listing = sources.crawl_paths_url(spec[len("crawl:") :], self.source.crawl_base_url)
             with open_source(listing, self.source) as stream:
-                yield from sources.read_warc_paths(stream, self.source.crawl_base_url, self.source.max_files)
+                yield from sources.read_warc_paths(
+                    stream, self.source.crawl_base_url, self.source.max_files, name=listing
+                )
         elif sources.is_url(spec):
             yield spec
         else:

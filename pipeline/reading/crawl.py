@@ -5,9 +5,12 @@ from __future__ import annotations
 import gzip
 import io
 import re
+from collections.abc import Iterator
 from typing import BinaryIO
 
 COMMON_CRAWL_BASE = "https://data.commoncrawl.org/"
+# A listed path is ~140 bytes; a line past this is not a path (and is never held whole).
+MAX_LISTING_LINE_BYTES = 64 * 1024
 _CRAWL_ID = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 
 
@@ -33,40 +36,67 @@ def crawl_paths_url(crawl: str, base_url: str = COMMON_CRAWL_BASE) -> str:
     return _join(base_url, f"crawl-data/{crawl}/warc.paths.gz")
 
 
-def read_warc_paths(stream: BinaryIO, base_url: str, max_files: int | None = None) -> list[str]:
+def read_warc_paths(
+    stream: BinaryIO,
+    base_url: str,
+    max_files: int | None = None,
+    *,
+    name: str | None = None,
+    max_line_bytes: int = MAX_LISTING_LINE_BYTES,
+) -> list[str]:
     """Read a ``warc.paths.gz`` listing and return absolute WARC URLs, in file order.
 
     Each non-blank line is a path relative to the bucket root (``crawl-data/CC-MAIN-.../
     warc/....warc.gz``), joined to ``base_url``. The stream may be gzipped (as published) or
     plain text. Only the first ``max_files`` paths are returned (None: all), and reading stops
     there, so later lines are neither decompressed nor checked. A line that does not end in
-    ``.warc.gz`` or ``.warc``, is an absolute URL, or is not UTF-8 raises ValueError naming its
-    line number: a wrong file (an index listing, an HTML error page) fails loudly.
+    ``.warc.gz`` or ``.warc``, is an absolute URL, is not UTF-8, or is longer than
+    ``max_line_bytes`` raises ValueError naming the file (``name``, else the stream's name) and
+    the line number: a wrong file (an index listing, an HTML error page, one huge line) fails
+    loudly. Lines are read at most ``max_line_bytes`` at a time, so memory stays bounded.
     """
     if max_files is not None and max_files < 0:
         raise ValueError(f"max_files must be >= 0 or None, got {max_files}")
     if max_files == 0:
         return []
+    label = name or str(getattr(stream, "name", "") or getattr(stream, "url", "") or "the WARC paths file")
     head = stream.read(2)
     rest = io.BufferedReader(_Prefixed(head, stream))
     source: io.BufferedIOBase = gzip.GzipFile(fileobj=rest, mode="rb") if head == b"\x1f\x8b" else rest
     urls: list[str] = []
-    for number, raw in enumerate(source, start=1):
+    for number, raw in enumerate(_bounded_lines(source, max_line_bytes), start=1):
+        if raw is None:
+            raise ValueError(
+                f"line {number} of {label} is longer than {max_line_bytes} bytes: not a listing of "
+                "WARC paths (check the file, or the --crawl / base URL that named it)"
+            )
         try:
             line = raw.decode("utf-8").strip()
         except UnicodeDecodeError:
-            raise ValueError(f"line {number} of the WARC paths file is not UTF-8: {raw[:200]!r}") from None
+            raise ValueError(f"line {number} of {label} is not UTF-8: {raw[:200]!r}") from None
         if not line:
             continue
         if "://" in line or not line.endswith((".warc.gz", ".warc")):
             raise ValueError(
-                f"line {number} of the WARC paths file is not a relative path to a .warc.gz or .warc "
-                f"file: {line[:200]!r}"
+                f"line {number} of {label} is not a relative path to a .warc.gz or .warc file: {line[:200]!r}"
             )
         urls.append(_join(base_url, line))
         if max_files is not None and len(urls) >= max_files:
             break
     return urls
+
+
+def _bounded_lines(source: io.BufferedIOBase, max_bytes: int) -> Iterator[bytes | None]:
+    """The lines of `source`, each read at most `max_bytes` (+ its line end) at a time; None for a
+    longer one (and iteration should stop there: its rest is not skipped)."""
+    while True:
+        raw = source.readline(max_bytes + 2)  # room for "\r\n"
+        if not raw:
+            return
+        if len(raw) > max_bytes and len(raw.rstrip(b"\r\n")) > max_bytes:
+            yield None
+            return
+        yield raw
 
 
 class _Prefixed(io.RawIOBase):
