@@ -69,3 +69,29 @@ def test_a_listing_line_is_read_bounded_and_a_long_one_is_named() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 4 * MAX_LISTING_LINE_BYTES + 1_000_000, peak
+
+
+SHORT_LATIN_1_PAGES = [
+    "<p>naïve façade señor</p>",
+    "<p>déjà vu</p>",
+    "<p>Kürbis</p>",
+    "<p>Håkon</p>",
+    "São Tomé",
+    "<html><head><title>naïve</title></head><body><p>naïve</p></body></html>",
+    "<!DOCTYPE html><html><body><h1>Hello</h1><p>Mañana and more English words here.</p></body></html>",
+    '<html><head><meta charset="x-foo"></head><body>Grüße aus Köln</body></html>',
+]
+
+
+def test_short_latin_1_pages_undeclared_or_mislabelled_read_as_windows_1252() -> None:
+    """Detection has too little to go on in a few accented bytes and picked rare code pages
+    (Urdu cp1006, Baltic cp775, hp-roman8, EBCDIC, ...): windows-1252 reads them right."""
+    from htlm.pipeline.reading.charset import decode_html
+
+    wrong = []
+    for page in SHORT_LATIN_1_PAGES:
+        for content_type in (None, "text/html; charset=x-unknown-label"):
+            text, codec, _ = decode_html(page.encode("latin-1"), content_type)
+            if (text, codec) != (page, "cp1252"):
+                wrong.append((page, content_type, codec, text))
+    assert wrong == []

@@ -15,7 +15,8 @@ import re
 import threading
 
 import webencodings
-from charset_normalizer import from_bytes
+from charset_normalizer import CharsetMatch, CharsetMatches, from_bytes
+from charset_normalizer.md import mess_ratio
 from webencodings.labels import LABELS as _WHATWG_LABELS
 
 # Share of bytes a declared charset may fail on (replaced by U+FFFD) and still be used.
@@ -36,16 +37,15 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 # Short undeclared Latin text gives detection too little to go on: a handful of é, ö, ñ bytes
-# decode in any Latin code page. When detection picks another Latin-script code page for a
-# page with few non-ASCII bytes that all read as Western letters or punctuation in
-# windows-1252, and detection rates windows-1252 as good a fit (it is unsure), windows-1252 (the
-# web's most common legacy encoding) is taken instead.
+# decode in many code pages, and detection picks among equals (Urdu cp1006, Baltic cp775/cp1257,
+# hp-roman8, EBCDIC cp037, a CJK code page, ...). When detection is unsure (windows-1252 fits as
+# well as its pick), the page has few non-ASCII bytes, they all read as Western letters or
+# punctuation in windows-1252, and that reading is plausible by detection's own measure (its chaos
+# around those bytes at most MAX_CHAOS), windows-1252 (the web's most common legacy encoding) is
+# taken instead. Other scripts (Cyrillic, Greek, Hebrew, Polish, Hungarian, CJK) read in
+# windows-1252 as runs of accented letters and symbols, which that measure rejects.
 SHORT_LATIN_BYTES = 200
-_OTHER_LATIN_CODECS = frozenset(
-    codecs.lookup(name).name
-    for name in ("cp1250", "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9", "cp1254", "iso8859_10",
-                 "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16", "cp1257", "mac_roman", "cp850")
-)  # fmt: skip
+_CONTEXT = re.compile(r"\S{0,16}[^\x00-\x7f]\S{0,16}")  # the words around each non-ASCII character
 # What windows-1252 text in Western languages holds above ASCII: letters and the punctuation of
 # running text. Not the symbols other code pages' letters land on (¹ ³ ¦ ¤ Ÿ ...: Polish ą ł ś ź).
 _WESTERN = frozenset(
@@ -211,17 +211,22 @@ def _detect(body: bytes) -> tuple[str, str] | None:
     if best is None or best.chaos > MAX_CHAOS:
         return None
     codec = _codec_for_detected(best.encoding)
-    unsure = any(match.encoding == "cp1252" and match.chaos <= best.chaos for match in results)
-    if unsure and _short_western(body, codec):
+    if codec != "cp1252" and _detection_unsure(results, best) and _short_western(body):
         codec = "cp1252"
     text = _decode(body, codec)
     return None if text is None else (text, codec)
 
 
-def _short_western(body: bytes, detected: str) -> bool:
-    """Whether a short page detected as another Latin code page reads as Western text in windows-1252."""
-    if codecs.lookup(detected).name not in _OTHER_LATIN_CODECS:
-        return False
+def _detection_unsure(results: CharsetMatches, best: CharsetMatch) -> bool:
+    """Whether windows-1252 fits as well as detection's pick: a candidate decoding as windows-1252
+    does (``could_be_from_charset``) is as orderly, or windows-1252 was never weighed (detection
+    stopped early on equally good candidates)."""
+    weighed = [match for match in results if "cp1252" in match.could_be_from_charset]
+    return not weighed or any(match.chaos <= best.chaos for match in weighed)
+
+
+def _short_western(body: bytes) -> bool:
+    """Whether a page with few non-ASCII bytes reads as plausible Western text in windows-1252."""
     high = len(body.translate(None, _ASCII))  # bytes >= 0x80, counted in C
     if high > SHORT_LATIN_BYTES:
         return False
@@ -229,5 +234,7 @@ def _short_western(body: bytes, detected: str) -> bool:
         text = body.decode("cp1252")
     except UnicodeDecodeError:
         return False
-    western = all(char in _WESTERN for char in text if ord(char) >= 0x80)
-    return western and not _LETTER_THEN_INVERTED.search(text)
+    if not all(char in _WESTERN for char in text if ord(char) >= 0x80) or _LETTER_THEN_INVERTED.search(text):
+        return False
+    around = " ".join(_CONTEXT.findall(text))  # the words around the non-ASCII characters
+    return mess_ratio(around, maximum_threshold=1.0) <= MAX_CHAOS
