@@ -95,3 +95,15 @@ def test_short_latin_1_pages_undeclared_or_mislabelled_read_as_windows_1252() ->
             if (text, codec) != (page, "cp1252"):
                 wrong.append((page, content_type, codec, text))
     assert wrong == []
+
+
+def test_a_100k_deep_nest_of_divs_is_too_deep_not_empty() -> None:
+    """libxml2 stops parsing at depth 256 and the text below is lost: that is the page being too
+    deep (`simplify/too-deep`), not a page with no text (`simplify/empty-after-simplify`)."""
+    from htlm.pipeline import reasons
+    from htlm.pipeline.simplify import simplify
+
+    text = "<p>" + "The committee met on Tuesday to discuss the annual budget after a long debate. " * 5
+    html = "<html><body>" + "<div>" * 100_000 + text + "</p>" + "</div>" * 100_000 + "</body></html>"
+    result = simplify(html)
+    assert getattr(result, "reason", None) == reasons.TOO_DEEP, result

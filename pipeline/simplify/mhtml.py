@@ -126,9 +126,23 @@ def parse(html: str) -> Element:
         root = etree.fromstring(html, parser=PARSER)
     except etree.ParserError as error:
         raise RejectPage(reasons.PARSE_ERROR, str(error)) from None
+    too_deep = _parser_depth_error(PARSER.error_log)
+    if too_deep is not None:
+        raise RejectPage(reasons.TOO_DEEP, f"the parser stopped at the nesting limit: {too_deep}")
     if root is None:
         raise RejectPage(reasons.PARSE_ERROR, "no document element")
     return root
+
+
+def _parser_depth_error(log: etree._ListErrorLog) -> str | None:
+    """libxml2's message when it stopped parsing at its nesting limit (depth 256), else None.
+
+    It gives up there and the rest of the page is lost, so the page must count as too deep, not
+    as one whose text did not survive."""
+    for entry in log:
+        if "Excessive depth" in entry.message:
+            return entry.message.strip()
+    return None
 
 
 def document_lang(root: Element) -> str:
