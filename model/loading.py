@@ -19,7 +19,7 @@ from fairseq import tasks
 from fairseq.checkpoint_utils import _upgrade_state_dict
 from fairseq.data import Dictionary
 from htlm.model.architectures import check_vocabulary
-from htlm.model.checkpoints import load_checkpoint_file
+from htlm.model.checkpoints import check_buildable, load_checkpoint_file
 from htlm.model.task import DICTIONARY_FILE, TOKENIZER_FILE
 from htlm.pipeline.tokenizer.encoder import Tokenizer
 from omegaconf import OmegaConf, open_dict
@@ -70,8 +70,9 @@ def load(
 
     `device` defaults to CUDA when available, else CPU. Raises FileNotFoundError when the
     folder lacks the checkpoint, spm.model or dict.txt, UnsafeCheckpointError for a file
-    holding anything but tensors and fairseq's config classes, and VocabularyMismatchError
-    when the checkpoint's embeddings do not fit the folder's dict.txt.
+    holding anything but tensors and fairseq's config classes or whose config would build a
+    task or architecture outside the allow-list (checked before anything is built), and
+    VocabularyMismatchError when the checkpoint's embeddings do not fit the folder's dict.txt.
     """
     path = checkpoint_file(checkpoint_dir)
     folder = path.parent
@@ -82,11 +83,12 @@ def load(
                 f"(training with --task htlm_denoising puts it there)"
             )
     state = load_checkpoint_file(path)
-    if state.get("cfg") is None:
-        raise ValueError(f"{path}: a checkpoint without a config (fairseq < 0.10?): not supported")
-    state["cfg"] = OmegaConf.create(state["cfg"], flags={"allow_objects": True})
+    check_buildable(state, str(path))  # before fairseq converts or builds anything from the config
+    if state.get("cfg") is not None:
+        state["cfg"] = OmegaConf.create(state["cfg"], flags={"allow_objects": True})
     state = _upgrade_state_dict(state)
     cfg = state["cfg"]
+    check_buildable({"cfg": cfg, "model": state["model"]}, str(path))  # and as fairseq will read it
     with open_dict(cfg):
         cfg.common.user_dir = user_dir()
         cfg.task.data = str(folder)

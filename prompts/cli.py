@@ -132,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
     started = time.monotonic()
-    loaded = load(args.checkpoint, device=args.device)
+    try:
+        loaded = load(args.checkpoint, device=args.device)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"htlm-prompt: {error}", file=sys.stderr)
+        return 2
     engine = PromptEngine(
         loaded, template, window=args.window, batch_size=args.batch_size, beam=args.beam, top_p=args.top_p,
         size_hint=args.size_hint, seed=args.seed,
@@ -218,7 +222,12 @@ def autoprompt_main(argv: list[str] | None = None) -> int:
     from htlm.prompts.autoprompt import autoprompt, wrap_template
     from htlm.prompts.engine import PromptEngine
 
-    engine = PromptEngine(load(args.checkpoint, device=args.device), wrap_template(len(fields) + 1))
+    try:
+        loaded = load(args.checkpoint, device=args.device)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"htlm-autoprompt: {error}", file=sys.stderr)
+        return 2
+    engine = PromptEngine(loaded, wrap_template(len(fields) + 1))
     try:
         result = autoprompt(engine, usable, fields, args.answer)
     except TemplateError as error:
