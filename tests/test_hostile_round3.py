@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,31 @@ def test_a_100k_deep_nest_of_divs_is_too_deep_not_empty() -> None:
     html = "<html><body>" + "<div>" * 100_000 + text + "</p>" + "</div>" * 100_000 + "</body></html>"
     result = simplify(html)
     assert getattr(result, "reason", None) == reasons.TOO_DEEP, result
+
+
+def test_links_a_recursive_glob_cannot_follow_are_counted_and_named(tmp_path: Path) -> None:
+    """`in/**/*.warc.gz` over a dangling link and a link loop: Beam's listing dropped both without
+    a word. Each is an input that could not be read: a dead letter naming why, in the counts."""
+    import gzip
+    import json
+    import os
+
+    from htlm.pipeline.beam import job
+
+    from tests.conftest import WARC_DATA
+
+    folder = tmp_path / "in" / "sub"
+    folder.mkdir(parents=True)
+    (folder / "a.warc.gz").write_bytes((WARC_DATA / "cc-whirlwind" / "whirlwind.warc.gz").read_bytes())
+    os.symlink(tmp_path / "gone.warc.gz", folder / "dangling.warc.gz")
+    os.symlink("loop2.warc.gz", folder / "loop1.warc.gz")
+    os.symlink("loop1.warc.gz", folder / "loop2.warc.gz")
+    out = tmp_path / "out"
+    argv = ["--input", str(tmp_path / "in" / "**" / "*.warc.gz"), "--output", str(out)]
+    stats = job.run([*argv, "--direct_running_mode=in_memory", "--no_progress"])
+    assert stats["inputs"]["files"] == 4 and stats["dead_lettered"] == {"read": 3}
+    assert stats["invariant"]["holds"]
+    (shard,) = out.glob("dead_letter-*.jsonl.gz")
+    with gzip.open(shard, "rt") as lines:
+        errors = sorted(json.loads(line)["error"] for line in lines)
+    assert ["dangling-link" in errors[0], "link-loop" in errors[1], "link-loop" in errors[2]] == [True] * 3

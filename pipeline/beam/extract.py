@@ -22,6 +22,7 @@ from htlm.pipeline.beam.files import (
     delete_files,
     escape_glob,
     fs_path,
+    link_problem,
     open_source,
     read_jsonl_gz,
     write_jsonl_gz,
@@ -132,7 +133,9 @@ class ExtractWarc(beam.DoFn):
         try:
             stream = open_source(path, self.config.source)
         except OSError as error:
-            raise SourceFailed(f"cannot open {path}: {error}") from error
+            problem = link_problem(path)
+            why = f"{problem}: {error}" if problem else str(error)
+            raise SourceFailed(f"cannot open {path}: {why}") from error
         with stream:
             outcome = isolated_outcome(self.isolated) if self.isolated is not None else None
             outcomes = _with_end_line(

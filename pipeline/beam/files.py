@@ -9,21 +9,24 @@ to shards and each shard is sorted, so the same input gives the same bytes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import re
 import shutil
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystem import CompressionTypes, FileSystem
 from apache_beam.io.filesystems import FileSystems
 from htlm.pipeline.config import SourceConfig
 from htlm.pipeline.reading import sources
@@ -212,6 +215,43 @@ def open_source(path: str, source: SourceConfig) -> Any:
     return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
 
+DANGLING_LINK = "dangling-link"  # a symbolic link whose target does not exist
+LINK_LOOP = "link-loop"  # a symbolic link that leads back to itself
+
+
+def link_problem(path: str) -> str | None:
+    """`dangling-link` or `link-loop` for a local symbolic link that cannot be followed, else None."""
+    if "://" in path or not os.path.islink(path):
+        return None
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return DANGLING_LINK
+    except OSError as error:
+        return LINK_LOOP if error.errno == errno.ELOOP else None
+    return None
+
+
+def broken_links(spec: str) -> dict[str, str]:
+    """The local paths a glob matches that are links which cannot be followed, with why.
+
+    Beam's local listing skips them without a word (it cannot stat them); they are inputs all the
+    same, and opening them fails, so they are counted (dead-lettered) instead of lost. The walk is
+    Beam's: from the folder before the first glob character, links to folders not followed."""
+    prefix = re.match(r"^[^[*?]*", spec).group(0)
+    if "://" in spec or prefix == spec:
+        return {}
+    pattern = re.compile(FileSystem.translate_pattern(spec))
+    found = {}
+    for folder, _, names in os.walk(os.path.dirname(prefix) or "."):
+        for name in names:
+            path = os.path.join(folder, name)
+            why = link_problem(path) if pattern.match(path) else None
+            if why is not None:
+                found[path] = why
+    return found
+
+
 class ListInputs(beam.DoFn):
     """Expand one input spec into WARC paths at run time: a glob, a URL, or a crawl's listing."""
 
@@ -228,10 +268,18 @@ class ListInputs(beam.DoFn):
         elif sources.is_url(spec):
             yield spec
         else:
-            matches = FileSystems.match([spec])[0].metadata_list
-            if not matches:
+            listed = {match.path for match in FileSystems.match([spec])[0].metadata_list}
+            broken = {path: why for path, why in broken_links(spec).items() if path not in listed}
+            if not listed and not broken:
                 raise FileNotFoundError(f"--input {spec!r} matches no file")
-            yield from (beam_safe(path) for path in sorted(match.path for match in matches))
+            if broken:
+                logging.warning(
+                    "--input %r matches %d link(s) that cannot be followed (%s): each counts as unreadable",
+                    spec,
+                    len(broken),
+                    ", ".join(f"{why} {n}" for why, n in sorted(Counter(broken.values()).items())),
+                )
+            yield from (beam_safe(path) for path in sorted(listed | broken.keys()))
 
 
 class InputFiles(beam.PTransform):
