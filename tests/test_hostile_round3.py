@@ -136,3 +136,36 @@ def test_links_a_recursive_glob_cannot_follow_are_counted_and_named(tmp_path: Pa
     with gzip.open(shard, "rt") as lines:
         errors = sorted(json.loads(line)["error"] for line in lines)
     assert ["dangling-link" in errors[0], "link-loop" in errors[1], "link-loop" in errors[2]] == [True] * 3
+
+
+def test_binarize_refuses_a_non_empty_destdir_unless_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stale `shard7/` left in the destdir would be read by `fairseq-train data-bin/shard0:...:shard7`:
+    a non-empty destdir is refused in one line naming --overwrite, which clears exactly that folder."""
+    import gzip
+    import json
+
+    from htlm.pipeline.tokenizer import TokenizerSettings, train_tokenizer
+    from htlm.pipeline.tokenizer.cli import main
+
+    text = "<p>" + " ".join(f"word{i % 97} token{i % 13}" for i in range(3000)) + "</p>"
+    train_tokenizer([text] * 3, tmp_path / "tok" / "spm", TokenizerSettings(vocab_size=340, num_threads=1))
+    shard = tmp_path / "documents-00000-of-00001.jsonl.gz"
+    with gzip.open(shard, "wt", encoding="utf-8") as out:
+        out.write(
+            json.dumps({"url": "https://e.example/", "warc_file": "w", "warc_record_id": "1", "mhtml": text})
+        )
+    destdir, sibling = tmp_path / "db", tmp_path / "db-other"
+    (destdir / "shard7").mkdir(parents=True)
+    (destdir / "shard7" / "train.bin").write_bytes(b"stale")
+    sibling.mkdir()
+    argv = ["binarize", "--input", str(shard), "--spm-model", str(tmp_path / "tok" / "spm.model")]
+    argv += ["--destdir", str(destdir), "--direct_running_mode=in_memory"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.splitlines() == [err] and "--overwrite" in err and str(destdir) in err
+    assert (destdir / "shard7" / "train.bin").exists()
+    assert main([*argv, "--overwrite"]) == 0
+    assert not (destdir / "shard7").exists() and (destdir / "shard0" / "train.bin").exists()
+    assert sibling.exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -21,7 +22,16 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
-from htlm.pipeline.beam.files import InputFiles, copy_file, read_jsonl_gz, stable_shard, write_text
+from htlm.pipeline.beam.files import (
+    InputFiles,
+    copy_file,
+    delete_files,
+    escape_glob,
+    inside,
+    read_jsonl_gz,
+    stable_shard,
+    write_text,
+)
 from htlm.pipeline.beam.options import InputOptions, print_help, runner_options
 from htlm.pipeline.config import SourceConfig
 from htlm.pipeline.records import doc_id
@@ -33,7 +43,7 @@ from htlm.extras import require_for
 BINARIZE_HELP = """Encode every document of documents-*.jsonl.gz shards with the trained tokenizer and write
 fairseq data-bin shards: DESTDIR/shardK/train.bin|idx, DESTDIR/shard0/valid.bin|idx, dict.txt in
 each, DESTDIR/stats.json and the tokenizer as DESTDIR/spm.model. Train/valid is split by a hash of
-the URL. Give --input (repeatable), --spm-model and --destdir."""
+the URL. Give --input (repeatable), --spm-model and --destdir (empty, or cleared with --overwrite)."""
 
 
 class BinarizeOptions(PipelineOptions):
@@ -50,6 +60,11 @@ class BinarizeOptions(PipelineOptions):
             type=int,
             default=1_000_000,
             help="fairseq reads one shard folder per epoch (data-bin/shard0:shard1:...)",
+        )
+        parser.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="clear a non-empty --destdir first (else it is refused: stale shardK folders would be read)",
         )
 
 
@@ -222,6 +237,10 @@ def main(argv: list[str]) -> int:
     if vocab >= UINT16_LIMIT:
         print(f"htlm-tokenizer binarize: {vocab} symbols do not fit uint16 token ids", file=sys.stderr)
         return 2
+    problem = prepare_destdir(options.destdir, options.overwrite, [*inputs, options.spm_model, dictionary])
+    if problem is not None:
+        print(f"htlm-tokenizer binarize: {problem}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     with beam.Pipeline(options=options) as pipeline:
         build_binarize(pipeline, options, inputs, vocab, dictionary)
@@ -233,6 +252,44 @@ def main(argv: list[str]) -> int:
         print("htlm-tokenizer binarize: the inputs hold no documents: nothing to train on", file=sys.stderr)
         return 1
     return 0
+
+
+def destdir_entries(destdir: str) -> list[str]:
+    """What `destdir` holds (top-level names locally, every object under it on a remote filesystem)."""
+    if "://" not in destdir:
+        return sorted(os.listdir(destdir)) if os.path.isdir(destdir) else []
+    pattern = escape_glob(destdir.rstrip("/")) + "/**"
+    return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+
+
+def prepare_destdir(destdir: str, overwrite: bool, keep: list[str]) -> str | None:
+    """Make sure `destdir` holds nothing from an earlier run; None when ready, else why not (one line).
+
+    A non-empty destdir is refused unless `overwrite`, which clears exactly that folder (taken
+    literally, never as a glob), and never when it holds one of `keep` (the inputs, the model)."""
+    if "://" not in destdir and os.path.exists(destdir) and not os.path.isdir(destdir):
+        return f"--destdir {destdir} is a file, not a folder: give a folder"
+    entries = destdir_entries(destdir)
+    if not entries:
+        return None
+    if not overwrite:
+        return (
+            f"--destdir {destdir} is not empty ({len(entries)} entries, e.g. {entries[0]}): pass --overwrite "
+            "to clear it first, or give an empty folder"
+        )
+    kept = [path for path in keep if "://" not in path and inside(path, destdir)]
+    if kept:
+        return f"--overwrite would delete {kept[0]}, which this run reads: give another --destdir"
+    if "://" in destdir:
+        delete_files(entries)
+        return None
+    for name in entries:
+        path = os.path.join(destdir, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+    return None
 
 
 def _read_stats(destdir: str) -> dict[str, Any]:
